@@ -92,26 +92,26 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
             if (candidates is null || candidates.Count == 0)
                 candidates = await ProposeAsync(run, state, iteration, observer, byIteration, ct);
 
-            var evaluated = new List<CandidateRecord>();
+            var finished = new List<CandidateRecord>(candidates.Count);
             foreach (var candidate in candidates)
             {
-                if (candidate.RejectedReason is not null) continue;
-                if (candidate.IsEvaluated)
+                if (candidate.RejectedReason is not null || candidate.IsEvaluated)
                 {
-                    evaluated.Add(candidate);
+                    finished.Add(candidate);
                     continue;
                 }
                 await observer.EvaluationStartedAsync(candidate, ct);
                 var done = candidate with { Evaluation = await evaluator.EvaluateAsync(candidate.Prompt, run.TrainItems, ct) };
                 await observer.CandidateEvaluatedAsync(done, ct);
-                evaluated.Add(done);
+                finished.Add(done);
             }
+            var evaluated = finished.Where(c => c.IsEvaluated).ToList();
 
             var previousBest = state.Best!.Evaluation!.Score;
             var significant = Adopt(state, evaluated);
             state.LastCompleted = iteration;
             await observer.IterationCompletedAsync(
-                new IterationSummary(iteration, state.Best!.Evaluation!.Score, previousBest, state.Best, state.Best.Iteration == iteration, candidates),
+                new IterationSummary(iteration, state.Best!.Evaluation!.Score, previousBest, state.Best, state.Best.Iteration == iteration, finished),
                 ct);
             stop = StopAfter(config, state, significant, iteration);
         }

@@ -9,22 +9,25 @@ public static class SimulatedKnowledge
 {
     public sealed record Instruction(string Key, string Text, double Effect, bool Helpful);
 
-    public const double BaseAccuracy = 0.30;
-    public const double MaxAccuracy = 0.96;
+    public const double BaseAccuracy = 0.28;
+    public const double MaxAccuracy = 0.93;
 
     public static readonly IReadOnlyList<Instruction> Pool =
     [
-        new("only the label", "Answer with only the label, nothing else.", 0.20, true),
-        new("negations", "Watch for negations and sarcasm: they flip the meaning.", 0.12, true),
-        new("mixed feelings", "When the text shows mixed feelings, pick the one that dominates.", 0.10, true),
-        new("whole text", "Read the whole text before deciding.", 0.08, true),
-        new("lowercase", "Write the label in lowercase.", 0.07, true),
-        new("worked example", "Worked example:", 0.08, true),
+        new("only the label", "Answer with only the label, nothing else.", 0.16, true),
+        new("negations", "Watch for negations and sarcasm: they flip the meaning.", 0.10, true),
+        new("mixed feelings", "When the text shows mixed feelings, pick the one that dominates.", 0.08, true),
+        new("whole text", "Read the whole text before deciding.", 0.06, true),
+        new("lowercase", "Write the label in lowercase.", 0.05, true),
+        new("worked example", "Worked example:", 0.07, true),
+        new("neutral means", "Neutral means the text states facts without a feeling.", 0.06, true),
         new("world-class", "You are a world-class annotator.", 0.01, false),
         new("take your time", "Take your time.", 0.0, false),
-        new("be creative", "Be creative in your reply.", -0.06, false),
-        new("reasoning in detail", "Explain your reasoning in detail.", -0.10, false),
+        new("be creative", "Be creative in your reply.", -0.07, false),
+        new("reasoning in detail", "Explain your reasoning in detail.", -0.12, false),
         new("polite", "Please be polite.", 0.0, false),
+        new("summarize", "Summarize the text first.", -0.05, false),
+        new("bullet points", "Use bullet points.", -0.04, false),
     ];
 
     /// <summary>How often the simulated model answers correctly under a prompt: a function of the prompt's text alone.</summary>

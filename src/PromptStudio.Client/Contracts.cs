@@ -1,0 +1,142 @@
+using System.Text.Json;
+
+namespace PromptStudio.Client;
+
+// Wire contracts of the REST API and the hub (camelCase JSON). The server and every client share them.
+
+public sealed record PromptDto(
+    int Id,
+    Guid GroupId,
+    string Name,
+    string? Description,
+    int Version,
+    bool IsLatest,
+    string? SystemPrompt,
+    string Template,
+    IReadOnlyList<string> Variables,
+    Guid? SourceJobId,
+    DateTimeOffset CreatedAt,
+    string CreatedBy);
+
+public sealed record CreatePromptRequest(string? Name, string? Template, string? SystemPrompt = null, string? Description = null);
+
+/// <summary>A new version of an existing prompt; a field left out keeps the previous version's value.</summary>
+public sealed record AddPromptVersionRequest(string? Template, string? SystemPrompt = null, string? Name = null, string? Description = null);
+
+public sealed record DatasetDto(
+    int Id,
+    string Name,
+    string? Description,
+    Guid? PromptGroupId,
+    int ItemCount,
+    IReadOnlyList<string> Variables,
+    DateTimeOffset CreatedAt,
+    string CreatedBy);
+
+public sealed record DatasetItemDto(
+    int Id,
+    string? Name,
+    IReadOnlyDictionary<string, string> Input,
+    string? ExpectedOutput,
+    IReadOnlyList<string> Labels,
+    IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>An item as a client sends it. Input values may be strings, numbers or booleans.</summary>
+public sealed record DatasetItemInput(
+    Dictionary<string, JsonElement>? Input,
+    string? ExpectedOutput = null,
+    string? Name = null,
+    List<string>? Labels = null,
+    Dictionary<string, JsonElement>? Metadata = null);
+
+public sealed record CreateDatasetRequest(string? Name, List<DatasetItemInput>? Items, string? Description = null, Guid? PromptGroupId = null);
+
+public sealed record AddDatasetItemsRequest(List<DatasetItemInput>? Items);
+
+public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int Offset, int Limit);
+
+/// <summary>Job configuration as clients send and see it (DESIGN §2).</summary>
+public sealed record OptimizationConfigDto(
+    int? MaxIterations = null,
+    double? TargetScore = null,
+    int? Patience = null,
+    string? Model = null,
+    bool? DryRun = null,
+    Dictionary<string, JsonElement>? TuningParams = null);
+
+public sealed record StartOptimizationRequest(int PromptId, int DatasetId, OptimizationConfigDto? Config = null);
+
+public sealed record UsageDto(int LlmCalls, long InputTokens, long OutputTokens, decimal CostUsd, int CacheHits);
+
+public sealed record JobDto(
+    Guid Id,
+    string Status,
+    int PromptId,
+    int DatasetId,
+    OptimizationConfigDto Config,
+    int CurrentIteration,
+    int MaxIterations,
+    int Progress,
+    double? BaselineScore,
+    double? CurrentScore,
+    double? BestScore,
+    string? BestPrompt,
+    string? BestSystemPrompt,
+    int? ResultPromptId,
+    string? StopReason,
+    string? Error,
+    IReadOnlyList<string> Warnings,
+    int? QueuePosition,
+    string? QueueReason,
+    UsageDto Usage,
+    IReadOnlyList<string> AllowedActions,
+    long LastEventId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    DateTimeOffset UpdatedAt,
+    string CreatedBy);
+
+/// <summary>One job event (DESIGN §4). <c>Id</c> increases by one per job.</summary>
+public sealed record JobEventDto(
+    long Id,
+    Guid JobId,
+    string Type,
+    int? Iteration,
+    string? Stage,
+    JsonElement Data,
+    DateTimeOffset Timestamp);
+
+public sealed record ItemResultDto(int ItemId, string? Output, double Score, IReadOnlyDictionary<string, double> MetricScores, bool Passed, string? Error);
+
+public sealed record CandidateDto(
+    int Iteration,
+    int Index,
+    string MutationKind,
+    string? SystemPrompt,
+    string Template,
+    double? Score,
+    IReadOnlyDictionary<string, double>? MetricScores,
+    string? RejectedReason,
+    bool IsBest,
+    IReadOnlyList<ItemResultDto>? Items);
+
+public sealed record IterationDto(int Iteration, double? BestScore, bool Completed, IReadOnlyList<CandidateDto> Candidates);
+
+public sealed record HeldOutDto(int Items, double BaselineScore, double BestScore, string? Warning);
+
+public sealed record JobResultsDto(
+    Guid JobId,
+    string Status,
+    double? BaselineScore,
+    double? FinalScore,
+    double? Improvement,
+    string? StopReason,
+    int? ResultPromptId,
+    string OriginalPrompt,
+    string? OriginalSystemPrompt,
+    string? BestPrompt,
+    string? BestSystemPrompt,
+    HeldOutDto? HeldOut,
+    UsageDto Usage,
+    IReadOnlyList<IterationDto> Iterations);

@@ -1,0 +1,258 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace PromptStudio.Web.Data.Migrations
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "Datasets",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    WorkspaceId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", nullable: true),
+                    PromptGroupId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Datasets", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "JobCandidates",
+                columns: table => new
+                {
+                    JobId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Iteration = table.Column<int>(type: "INTEGER", nullable: false),
+                    Index = table.Column<int>(type: "INTEGER", nullable: false),
+                    MutationKind = table.Column<string>(type: "TEXT", nullable: false),
+                    SystemPrompt = table.Column<string>(type: "TEXT", nullable: true),
+                    Template = table.Column<string>(type: "TEXT", nullable: false),
+                    RejectedReason = table.Column<string>(type: "TEXT", nullable: true),
+                    Score = table.Column<double>(type: "REAL", nullable: true),
+                    MetricScores = table.Column<string>(type: "TEXT", nullable: true),
+                    ItemResults = table.Column<string>(type: "TEXT", nullable: true),
+                    LlmCalls = table.Column<int>(type: "INTEGER", nullable: false),
+                    InputTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    OutputTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    CostUsd = table.Column<double>(type: "REAL", nullable: false),
+                    EvaluatedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_JobCandidates", x => new { x.JobId, x.Iteration, x.Index });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "JobEvents",
+                columns: table => new
+                {
+                    JobId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Id = table.Column<long>(type: "INTEGER", nullable: false),
+                    Type = table.Column<string>(type: "TEXT", nullable: false),
+                    Iteration = table.Column<int>(type: "INTEGER", nullable: true),
+                    Stage = table.Column<string>(type: "TEXT", nullable: true),
+                    DataJson = table.Column<string>(type: "TEXT", nullable: false),
+                    Timestamp = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_JobEvents", x => new { x.JobId, x.Id });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "JobIterations",
+                columns: table => new
+                {
+                    JobId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Iteration = table.Column<int>(type: "INTEGER", nullable: false),
+                    Completed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    BestScore = table.Column<double>(type: "REAL", nullable: true),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CompletedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_JobIterations", x => new { x.JobId, x.Iteration });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Jobs",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    WorkspaceId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    PromptId = table.Column<int>(type: "INTEGER", nullable: false),
+                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    ConfigJson = table.Column<string>(type: "TEXT", nullable: false),
+                    MaxIterations = table.Column<int>(type: "INTEGER", nullable: false),
+                    CurrentIteration = table.Column<int>(type: "INTEGER", nullable: false),
+                    CompletedIterations = table.Column<int>(type: "INTEGER", nullable: false),
+                    BaselineScore = table.Column<double>(type: "REAL", nullable: true),
+                    CurrentScore = table.Column<double>(type: "REAL", nullable: true),
+                    BestScore = table.Column<double>(type: "REAL", nullable: true),
+                    BestPrompt = table.Column<string>(type: "TEXT", nullable: true),
+                    BestSystemPrompt = table.Column<string>(type: "TEXT", nullable: true),
+                    ResultPromptId = table.Column<int>(type: "INTEGER", nullable: true),
+                    StopReason = table.Column<string>(type: "TEXT", nullable: true),
+                    Error = table.Column<string>(type: "TEXT", nullable: true),
+                    Warnings = table.Column<string>(type: "TEXT", nullable: false),
+                    LlmCalls = table.Column<int>(type: "INTEGER", nullable: false),
+                    InputTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    OutputTokens = table.Column<long>(type: "INTEGER", nullable: false),
+                    CostUsd = table.Column<double>(type: "REAL", nullable: false),
+                    CacheHits = table.Column<int>(type: "INTEGER", nullable: false),
+                    HeldOutBaselineScore = table.Column<double>(type: "REAL", nullable: true),
+                    HeldOutBestScore = table.Column<double>(type: "REAL", nullable: true),
+                    HeldOutItems = table.Column<int>(type: "INTEGER", nullable: false),
+                    ActiveSeconds = table.Column<double>(type: "REAL", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CompletedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    LastEventId = table.Column<long>(type: "INTEGER", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "TEXT", nullable: true),
+                    LeaseExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LeaseVersion = table.Column<long>(type: "INTEGER", nullable: false),
+                    RequestedAction = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Jobs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Prompts",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    WorkspaceId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    GroupId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", nullable: true),
+                    Version = table.Column<int>(type: "INTEGER", nullable: false),
+                    IsLatest = table.Column<bool>(type: "INTEGER", nullable: false),
+                    SystemPrompt = table.Column<string>(type: "TEXT", nullable: true),
+                    Template = table.Column<string>(type: "TEXT", nullable: false),
+                    Variables = table.Column<string>(type: "TEXT", nullable: false),
+                    SourceJobId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Prompts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Workspaces",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Workspaces", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DatasetItems",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", nullable: true),
+                    Input = table.Column<string>(type: "TEXT", nullable: false),
+                    ExpectedOutput = table.Column<string>(type: "TEXT", nullable: true),
+                    Labels = table.Column<string>(type: "TEXT", nullable: false),
+                    Metadata = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DatasetItems", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DatasetItems_Datasets_DatasetId",
+                        column: x => x.DatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DatasetItems_DatasetId",
+                table: "DatasetItems",
+                column: "DatasetId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Datasets_WorkspaceId",
+                table: "Datasets",
+                column: "WorkspaceId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_Status_CreatedAt",
+                table: "Jobs",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_WorkspaceId_CreatedAt",
+                table: "Jobs",
+                columns: new[] { "WorkspaceId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Prompts_WorkspaceId_GroupId_Version",
+                table: "Prompts",
+                columns: new[] { "WorkspaceId", "GroupId", "Version" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Prompts_WorkspaceId_IsLatest",
+                table: "Prompts",
+                columns: new[] { "WorkspaceId", "IsLatest" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "DatasetItems");
+
+            migrationBuilder.DropTable(
+                name: "JobCandidates");
+
+            migrationBuilder.DropTable(
+                name: "JobEvents");
+
+            migrationBuilder.DropTable(
+                name: "JobIterations");
+
+            migrationBuilder.DropTable(
+                name: "Jobs");
+
+            migrationBuilder.DropTable(
+                name: "Prompts");
+
+            migrationBuilder.DropTable(
+                name: "Workspaces");
+
+            migrationBuilder.DropTable(
+                name: "Datasets");
+        }
+    }
+}

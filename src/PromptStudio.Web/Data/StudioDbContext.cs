@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Optimization;
+using PromptStudio.Web.Datasets;
+using PromptStudio.Web.Jobs;
+using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Workspaces;
+
+namespace PromptStudio.Web.Data;
+
+public sealed class StudioDbContext(DbContextOptions<StudioDbContext> options) : DbContext(options)
+{
+    public DbSet<Workspace> Workspaces => Set<Workspace>();
+    public DbSet<Prompt> Prompts => Set<Prompt>();
+    public DbSet<Dataset> Datasets => Set<Dataset>();
+    public DbSet<DatasetItem> DatasetItems => Set<DatasetItem>();
+    public DbSet<OptimizationJob> Jobs => Set<OptimizationJob>();
+    public DbSet<JobIteration> JobIterations => Set<JobIteration>();
+    public DbSet<JobCandidate> JobCandidates => Set<JobCandidate>();
+    public DbSet<JobEvent> JobEvents => Set<JobEvent>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every timestamp is stored as UTC; SQLite gives DateTime back with Kind Unspecified, so say it is UTC.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<NullableUtcConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        var b = modelBuilder;
+        b.Entity<Workspace>(e => e.Property(w => w.Name).HasMaxLength(200));
+
+        b.Entity<Prompt>(e =>
+        {
+            e.HasIndex(p => new { p.WorkspaceId, p.GroupId, p.Version }).IsUnique();
+            e.HasIndex(p => new { p.WorkspaceId, p.IsLatest });
+            e.Property(p => p.Name).HasMaxLength(200);
+            Json(e.Property(p => p.Variables));
+        });
+
+        b.Entity<Dataset>(e =>
+        {
+            e.HasIndex(d => d.WorkspaceId);
+            e.Property(d => d.Name).HasMaxLength(200);
+            e.HasMany(d => d.Items).WithOne().HasForeignKey(i => i.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        b.Entity<DatasetItem>(e =>
+        {
+            Json(e.Property(i => i.Input));
+            Json(e.Property(i => i.Labels));
+            Json(e.Property(i => i.Metadata));
+        });
+
+        b.Entity<OptimizationJob>(e =>
+        {
+            e.HasIndex(j => new { j.WorkspaceId, j.CreatedAt });
+            e.HasIndex(j => new { j.Status, j.CreatedAt });
+            e.Property(j => j.Status).HasConversion(s => s.ToWire(), s => Enum.Parse<JobStatus>(s, true)).HasMaxLength(16);
+            e.Property(j => j.LeaseVersion).IsConcurrencyToken();
+            e.Property(j => j.CostUsd).HasConversion<double>();
+            e.Ignore(j => j.Progress);
+            Json(e.Property(j => j.Warnings));
+        });
+
+        b.Entity<JobIteration>(e => e.HasKey(i => new { i.JobId, i.Iteration }));
+
+        b.Entity<JobCandidate>(e =>
+        {
+            e.HasKey(c => new { c.JobId, c.Iteration, c.Index });
+            e.Property(c => c.CostUsd).HasConversion<double>();
+            Json(e.Property(c => c.MetricScores));
+            Json(e.Property(c => c.ItemResults));
+        });
+
+        b.Entity<JobEvent>(e => e.HasKey(ev => new { ev.JobId, ev.Id }));
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Stores a collection as one JSON text column, compared by content.</summary>
+    private static void Json<T>(Microsoft.EntityFrameworkCore.Metadata.Builders.PropertyBuilder<T> property)
+    {
+        property.HasConversion(
+            v => JsonSerializer.Serialize(v, JsonOptions),
+            v => JsonSerializer.Deserialize<T>(v, JsonOptions)!,
+            new ValueComparer<T>(
+                (a, c) => JsonSerializer.Serialize(a, JsonOptions) == JsonSerializer.Serialize(c, JsonOptions),
+                v => JsonSerializer.Serialize(v, JsonOptions).GetHashCode(StringComparison.Ordinal),
+                v => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(v, JsonOptions), JsonOptions)!));
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+    private sealed class NullableUtcConverter() : ValueConverter<DateTime?, DateTime?>(
+        v => v == null ? v : v.Value.Kind == DateTimeKind.Utc ? v : v.Value.ToUniversalTime(),
+        v => v == null ? v : DateTime.SpecifyKind(v.Value, DateTimeKind.Utc));
+}

@@ -1,0 +1,294 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using PromptStudio.Client;
+using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Metrics;
+using PromptStudio.Core.Optimization;
+using PromptStudio.Core.Prompts;
+using PromptStudio.Core.Simulation;
+using PromptStudio.Web.Data;
+using PromptStudio.Web.Prompts;
+
+namespace PromptStudio.Web.Jobs;
+
+/// <summary>
+/// Runs one job on this worker: claim it, rebuild its checkpoint, run the optimizer, and record how it
+/// ended. Every outcome is written under the lease, so a worker that lost the job writes nothing.
+/// </summary>
+public sealed class JobRunner(
+    IDbContextFactory<StudioDbContext> dbFactory,
+    JobService jobs,
+    RunningJobs running,
+    IOptions<JobsOptions> options,
+    TimeProvider time,
+    ILogger<JobRunner> logger)
+{
+    public async Task RunAsync(Guid jobId, CancellationToken stoppingToken)
+    {
+        var job = await ClaimAsync(jobId, stoppingToken);
+        if (job is null) return;
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        running.TryAdd(jobId, cts);
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(job.Id, job.LeaseVersion, cts, heartbeatStop.Token);
+        // One writer for the whole run, so events it buffered are written (in order, without gaps) however the run ends.
+        var writer = Writer(job);
+        try
+        {
+            await RunClaimedAsync(writer, cts.Token);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            await StopAsync(writer, stoppingToken.IsCancellationRequested);
+        }
+        catch (LeaseLostException e)
+        {
+            // Another worker owns the job now; its checkpoints win and this one walks away.
+            logger.LogWarning("{Message}", e.Message);
+        }
+        catch (Exception e)
+        {
+            await FailAsync(writer, e);
+        }
+        finally
+        {
+            running.Remove(jobId);
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+        }
+    }
+
+    /// <summary>
+    /// Claims a queued job, or a running one that no live worker holds (resumed, released at shutdown, or
+    /// whose owner's lease ran out), in one conditional statement; bumping the lease version fences off any
+    /// earlier owner.
+    /// </summary>
+    private async Task<OptimizationJob?> ClaimAsync(Guid jobId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var node = options.Value.NodeId;
+        var expires = now + options.Value.LeaseDuration;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var claimed = await db.Jobs
+            .Where(j => j.Id == jobId &&
+                (j.Status == JobStatus.Queued ||
+                 (j.Status == JobStatus.Running && (j.LeaseOwner == null || j.LeaseExpiresAt < now))))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.LeaseOwner, node)
+                .SetProperty(j => j.LeaseExpiresAt, expires)
+                .SetProperty(j => j.LeaseVersion, j => j.LeaseVersion + 1), ct);
+        if (claimed == 0) return null;
+        return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
+    }
+
+    private async Task RunClaimedAsync(CheckpointWriter writer, CancellationToken ct)
+    {
+        var job = writer.Job;
+        var wire = JsonSerializer.Deserialize<OptimizationConfigDto>(job.ConfigJson, JobMapping.Json)!;
+        var config = OptimizationConfigParser.Parse(JobService.ToRaw(wire));
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var prompt = await db.Prompts.AsNoTracking().FirstAsync(p => p.Id == job.PromptId, ct);
+        var items = await db.DatasetItems.AsNoTracking().Where(i => i.DatasetId == job.DatasetId).OrderBy(i => i.Id).ToListAsync(ct);
+        var candidates = await db.JobCandidates.AsNoTracking().Where(c => c.JobId == job.Id).ToListAsync(ct);
+        var iterations = await db.JobIterations.AsNoTracking().Where(i => i.JobId == job.Id).ToListAsync(ct);
+        writer.MarkSaved(candidates.Select(c => (c.Iteration, c.Index)), iterations);
+
+        var completed = iterations.Where(i => i.Completed).Select(i => i.Iteration).ToHashSet();
+        if (job.Status == JobStatus.Queued)
+        {
+            job.Apply(JobAction.Start, time.GetUtcNow().UtcDateTime);
+            writer.Event(JobEventTypes.JobStarted, 0, "lifecycle", new { node = options.Value.NodeId, model = config.EffectiveModel, dryRun = config.DryRun });
+        }
+        else
+        {
+            // Resumed after a pause, or picked up again after a restart: carry on after the last checkpoint.
+            writer.Event(JobEventTypes.JobStarted, job.CurrentIteration, "lifecycle", new
+            {
+                node = options.Value.NodeId,
+                model = config.EffectiveModel,
+                dryRun = config.DryRun,
+                resumedAfterIteration = completed.Count == 0 ? (int?)null : completed.Max(),
+            });
+        }
+        await writer.FlushAsync(ct);
+
+        var (train, heldOut) = Split(items, config.Tuning);
+        var run = new OptimizationRun(prompt.Text, train, heldOut, config);
+        var optimizer = CreateOptimizer(config);
+        var saved = candidates.Select(ToRecord).ToList();
+        TimeSpan? timeLeft = config.Tuning.TimeoutSeconds is { } limit ? TimeSpan.FromSeconds(limit - job.ActiveSeconds) : null;
+
+        var outcome = await optimizer.RunAsync(run, saved, completed, writer, timeLeft, ct);
+        await CompleteAsync(writer, prompt, outcome, heldOut.Count);
+    }
+
+    private static Optimizer CreateOptimizer(OptimizationConfig config)
+    {
+        if (!config.DryRun)
+            throw new InvalidOperationException($"No LLM provider serves the model '{config.Model}'. Configure a provider or run with dryRun.");
+
+        var latency = TimeSpan.FromMilliseconds(config.Tuning.SimulatedLatencyMs);
+        IChatClient chat = new SimulatedChatClient(config.Tuning.Seed, latency);
+        var evaluator = new CandidateEvaluator(chat, config.EffectiveModel, new MetricScorer(config.Tuning.EvaluationMetrics),
+            config.Tuning.Concurrency, config.Tuning.MaxFailedItemRatio, config.Tuning.Temperature, passAnswerKey: true);
+        return new Optimizer(new SimulatedProposer(latency), evaluator);
+    }
+
+    /// <summary>A fixed, seed-determined split: the same items are held out on every resume.</summary>
+    internal static (IReadOnlyList<EvalItem> Train, IReadOnlyList<EvalItem> HeldOut) Split(IReadOnlyList<Datasets.DatasetItem> items, TuningParameters tuning)
+    {
+        var all = items.Select(i => new EvalItem(i.Id, i.Name, i.Input, i.ExpectedOutput)).ToList();
+        var count = (int)Math.Round(all.Count * tuning.ValidationSplit);
+        if (tuning.ValidationSplit > 0 && all.Count >= 2) count = Math.Clamp(count, 1, all.Count - 1);
+        if (count == 0) return (all, []);
+        var heldOut = all.OrderBy(i => StableRandom.Hash(tuning.Seed, "split", i.Id)).Take(count).Select(i => i.Id).ToHashSet();
+        return (all.Where(i => !heldOut.Contains(i.Id)).ToList(), all.Where(i => heldOut.Contains(i.Id)).ToList());
+    }
+
+    private static CandidateRecord ToRecord(JobCandidate c) => new(
+        c.Iteration, c.Index, new PromptText(c.SystemPrompt, c.Template), c.MutationKind, c.RejectedReason,
+        c.Score is { } score
+            ? new EvaluationResult(score, c.MetricScores ?? [], c.ItemResults ?? [], new LlmUsage(c.LlmCalls, c.InputTokens, c.OutputTokens, c.CostUsd))
+            : null);
+
+    /// <summary>Records the outcome and, when the best prompt differs from the original, saves it as the prompt's next version.</summary>
+    private async Task CompleteAsync(CheckpointWriter writer, Prompt original, OptimizationOutcome outcome, int heldOutCount)
+    {
+        var job = writer.Job;
+        if (outcome.HeldOutUsage is { } heldOutUsage) job.AddUsage(heldOutUsage);
+        if (outcome.BaselineHeldOut is { } hb && outcome.BestHeldOut is { } hs)
+        {
+            job.HeldOutItems = heldOutCount;
+            job.HeldOutBaselineScore = hb.Score;
+            job.HeldOutBestScore = hs.Score;
+        }
+
+        await writer.FlushAsync(CancellationToken.None, async db =>
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            int? resultId = null;
+            if (outcome.Best.Prompt != original.Text)
+            {
+                var latest = await db.Prompts.Where(p => p.GroupId == original.GroupId && p.IsLatest).SingleAsync();
+                var maxVersion = await db.Prompts.Where(p => p.GroupId == original.GroupId).MaxAsync(p => p.Version);
+                var version = latest.NextVersion(maxVersion + 1, null,
+                    $"Optimized by job {job.Id} from version {original.Version}: {outcome.Baseline.Evaluation!.Score:0.000} → {outcome.Best.Evaluation!.Score:0.000}.",
+                    outcome.Best.Prompt.SystemPrompt, outcome.Best.Prompt.Template, job.CreatedBy, now, job.Id);
+                db.Prompts.Add(version);
+                await db.SaveChangesAsync();
+                resultId = version.Id;
+            }
+
+            job.Complete(outcome.StopReason, resultId, now);
+            writer.ReleaseLease();
+            writer.Event(JobEventTypes.JobComplete, outcome.IterationsCompleted, "lifecycle", new
+            {
+                stopReason = outcome.StopReason,
+                baselineScore = outcome.Baseline.Evaluation!.Score,
+                bestScore = outcome.Best.Evaluation!.Score,
+                improvement = outcome.Best.Evaluation.Score - outcome.Baseline.Evaluation.Score,
+                iterations = outcome.IterationsCompleted,
+                resultPromptId = resultId,
+                heldOutBaselineScore = outcome.BaselineHeldOut?.Score,
+                heldOutBestScore = outcome.BestHeldOut?.Score,
+            });
+        });
+    }
+
+    /// <summary>The job's token was tripped: carry out the user's pause or cancel, or at shutdown hand the job back.</summary>
+    private async Task StopAsync(CheckpointWriter writer, bool shuttingDown)
+    {
+        var job = writer.Job;
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var requested = await db.Jobs.Where(j => j.Id == job.Id).Select(j => j.RequestedAction).FirstAsync();
+        var now = time.GetUtcNow().UtcDateTime;
+        writer.ReleaseLease();
+        if (requested == JobAction.Cancel.ToWire())
+        {
+            job.Cancel(now);
+            writer.Event(JobEventTypes.JobCancelled, job.CurrentIteration, "lifecycle", new { requestedBy = "user", bestScore = job.BestScore });
+        }
+        else if (requested == JobAction.Pause.ToWire())
+        {
+            job.Apply(JobAction.Pause, now);
+            writer.Event(JobEventTypes.JobPaused, job.CurrentIteration, "lifecycle", new { requestedBy = "user", completedIterations = job.CompletedIterations, bestScore = job.BestScore });
+        }
+        else if (!shuttingDown)
+        {
+            // Interrupted without a request (the lease was lost or the request was withdrawn): leave the job as it is.
+            return;
+        }
+
+        // Durability point: at shutdown the job stays running with no owner, so the next start resumes it after its last checkpoint.
+        try
+        {
+            await writer.FlushAsync(CancellationToken.None);
+        }
+        catch (LeaseLostException e)
+        {
+            logger.LogWarning("{Message}", e.Message);
+        }
+    }
+
+    private async Task FailAsync(CheckpointWriter writer, Exception error)
+    {
+        var job = writer.Job;
+        logger.LogError(error, "Job {JobId} failed", job.Id);
+        var message = error switch
+        {
+            EvaluationFailedException or InvalidOperationException => error.Message,
+            _ => $"{error.GetType().Name}: {error.Message}",
+        };
+        try
+        {
+            job.Fail(message, time.GetUtcNow().UtcDateTime);
+            writer.ReleaseLease();
+            writer.Event(JobEventTypes.JobFailed, job.CurrentIteration, "lifecycle", new { error = message, completedIterations = job.CompletedIterations, bestScore = job.BestScore });
+            await writer.FlushAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is LeaseLostException or InvalidJobTransitionException)
+        {
+            logger.LogWarning(e, "Could not record the failure of job {JobId}", job.Id);
+        }
+    }
+
+    private CheckpointWriter Writer(OptimizationJob job) =>
+        new(dbFactory, jobs, job, options.Value.LeaseDuration, time);
+
+    /// <summary>
+    /// Renews the lease while the job runs and looks for a pause or cancel asked for elsewhere (another
+    /// process, or a request that raced the claim). Losing the lease stops the job on this worker.
+    /// </summary>
+    private async Task HeartbeatAsync(Guid jobId, long leaseVersion, CancellationTokenSource job, CancellationToken stop)
+    {
+        var interval = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, options.Value.LeaseDuration.Ticks / 3));
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(stop);
+                var expires = time.GetUtcNow().UtcDateTime + options.Value.LeaseDuration;
+                var renewed = await db.Jobs.Where(j => j.Id == jobId && j.LeaseVersion == leaseVersion && j.LeaseOwner != null)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, expires), stop);
+                var requested = renewed == 0 ? null : await db.Jobs.Where(j => j.Id == jobId).Select(j => j.RequestedAction).FirstAsync(stop);
+                if (renewed == 0 || requested is not null)
+                {
+                    await job.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Lease heartbeat for job {JobId} failed", jobId);
+        }
+    }
+}
