@@ -72,6 +72,7 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
         }
         state.Baseline = baseline;
         state.Best = baseline;
+        byIteration[0] = [baseline];
 
         // Replay finished iterations to rebuild the best candidate and the stagnation count.
         string? stop = StopAfter(config, state, significant: true, iteration: 0);
@@ -105,6 +106,8 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
                 await observer.CandidateEvaluatedAsync(done, ct);
                 finished.Add(done);
             }
+            // Later proposals look back at every evaluated candidate (crossover); keep the evaluated ones.
+            byIteration[iteration] = finished;
             var evaluated = finished.Where(c => c.IsEvaluated).ToList();
 
             var previousBest = state.Best!.Evaluation!.Score;
