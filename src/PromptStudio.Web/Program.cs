@@ -4,6 +4,7 @@ using PromptStudio.Web.Api;
 using PromptStudio.Web.Components;
 using PromptStudio.Web.Data;
 using PromptStudio.Web.Datasets;
+using PromptStudio.Web.Hubs;
 using PromptStudio.Web.Jobs;
 using PromptStudio.Web.Prompts;
 using PromptStudio.Web.Workspaces;
@@ -20,6 +21,7 @@ builder.Services.AddSingleton<JobService>();
 builder.Services.AddSingleton<JobRunner>();
 builder.Services.AddSingleton<PromptService>();
 builder.Services.AddSingleton<DatasetService>();
+builder.Services.AddSingleton<HubStreams>();
 builder.Services.AddScoped<WorkspaceContext>();
 builder.Services.AddHostedService<JobWorkerService>();
 
@@ -49,6 +51,8 @@ var api = app.MapGroup("/api");
 api.MapPromptsApi();
 api.MapDatasetsApi();
 api.MapOptimizationApi();
+
+app.MapHub<OptimizationHub>(OptimizationHub.Path);
 
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
