@@ -72,6 +72,7 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
         }
         state.Baseline = baseline;
         state.Best = baseline;
+        byIteration[0] = [baseline];
 
         // Replay finished iterations to rebuild the best candidate and the stagnation count.
         string? stop = StopAfter(config, state, significant: true, iteration: 0);
@@ -93,18 +94,20 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
                 candidates = await ProposeAsync(run, state, iteration, observer, byIteration, ct);
 
             var evaluated = new List<CandidateRecord>();
-            foreach (var candidate in candidates)
+            for (var i = 0; i < candidates.Count; i++)
             {
+                var candidate = candidates[i];
                 if (candidate.RejectedReason is not null) continue;
-                if (candidate.IsEvaluated)
+                if (!candidate.IsEvaluated)
                 {
-                    evaluated.Add(candidate);
-                    continue;
+                    await observer.EvaluationStartedAsync(candidate, ct);
+                    candidate = candidate with { Evaluation = await evaluator.EvaluateAsync(candidate.Prompt, run.TrainItems, ct) };
+                    await observer.CandidateEvaluatedAsync(candidate, ct);
+                    // Written back so later proposals choose their runner-up from the same evaluated candidates
+                    // that a resumed run reads from its checkpoint.
+                    candidates[i] = candidate;
                 }
-                await observer.EvaluationStartedAsync(candidate, ct);
-                var done = candidate with { Evaluation = await evaluator.EvaluateAsync(candidate.Prompt, run.TrainItems, ct) };
-                await observer.CandidateEvaluatedAsync(done, ct);
-                evaluated.Add(done);
+                evaluated.Add(candidate);
             }
 
             var previousBest = state.Best!.Evaluation!.Score;
