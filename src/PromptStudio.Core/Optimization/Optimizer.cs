@@ -33,19 +33,23 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
         if (timeLeft is { } left) deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
 
         var state = new LoopState(run.Config);
+        string stopReason;
         try
         {
-            return await LoopAsync(run, saved, completedIterations, observer, state, deadline.Token);
+            stopReason = await LoopAsync(run, saved, completedIterations, observer, state, deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // The time limit, not the user, stopped it: the best prompt found so far is the result.
-            var baseline = state.Baseline ?? throw new TimeoutException("The time limit ran out before the baseline was scored.");
-            return await FinishAsync(run, StopReasons.Timeout, baseline, state.Best!, state.LastCompleted, cancellationToken);
+            if (state.Baseline is null) throw new TimeoutException("The time limit ran out before the baseline was scored.");
+            stopReason = StopReasons.Timeout;
         }
+        // The time limit bounds the search only: held-out scoring is the report, so it cannot change why the run stopped.
+        return await FinishAsync(run, stopReason, state.Baseline!, state.Best!, state.LastCompleted, cancellationToken);
     }
 
-    private async Task<OptimizationOutcome> LoopAsync(
+    /// <summary>Runs iterations until one of the stop rules says why to stop.</summary>
+    private async Task<string> LoopAsync(
         OptimizationRun run,
         IReadOnlyList<CandidateRecord> saved,
         IReadOnlySet<int> completedIterations,
@@ -119,7 +123,7 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
             stop = StopAfter(config, state, significant, iteration);
         }
 
-        return await FinishAsync(run, stop, baseline, state.Best!, state.LastCompleted, ct);
+        return stop;
     }
 
     private async Task<List<CandidateRecord>> ProposeAsync(
