@@ -44,6 +44,11 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
             if (state.Baseline is null) throw new TimeoutException("The time limit ran out before the baseline was scored.");
             stopReason = StopReasons.Timeout;
         }
+        catch (StopOptimizationException stop) when (state.Baseline is not null)
+        {
+            // A limit outside the search (quota, budget) ended it cleanly: the best so far is the result.
+            stopReason = stop.StopReason;
+        }
         // The time limit bounds the search only: held-out scoring is the report, so it cannot change why the run stopped.
         return await FinishAsync(run, stopReason, state.Baseline!, state.Best!, state.LastCompleted, cancellationToken);
     }

@@ -20,6 +20,7 @@ public sealed class JobService(
     RunningJobs running,
     JobEventBus bus,
     IOptions<JobsOptions> options,
+    Auth.AuditLog audit,
     TimeProvider time)
 {
     public const int SmallDatasetThreshold = 5;
@@ -55,6 +56,11 @@ public sealed class JobService(
         }
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
 
+        // Iterations are charged as they start; refuse up front a job that could not finish within the quota.
+        var workspace = await db.Workspaces.AsNoTracking().FirstAsync(w => w.Id == workspaceId, ct);
+        if (workspace.IterationsUsed + config.MaxIterations > workspace.IterationLimit)
+            throw new QuotaExceededException(workspace.IterationsUsed, workspace.IterationLimit, config.MaxIterations);
+
         var now = time.GetUtcNow().UtcDateTime;
         var effective = rawConfig with { MaxIterations = config.MaxIterations, DryRun = config.DryRun, Model = config.EffectiveModel };
         var job = OptimizationJob.Create(workspaceId, prompt!.Id, dataset!.Id, JsonSerializer.Serialize(effective, JobMapping.Json),
@@ -67,6 +73,7 @@ public sealed class JobService(
         queue.Enqueue(job.Id);
         var dto = await ToDtoAsync(db, job, ct);
         Announce(job.WorkspaceId, dto, queued);
+        await audit.WriteAsync(workspaceId, user, "job.started", $"job {job.Id}", $"prompt {prompt.Id}, dataset {dataset.Id}, {config.MaxIterations} iterations{(config.DryRun ? ", dryRun" : "")}", ct);
         return dto;
     }
 
@@ -97,13 +104,20 @@ public sealed class JobService(
         return jobs.Select(j => j.ToDto(positions.GetValueOrDefault(j.Id), QueueReason(j))).ToList();
     }
 
-    public Task<JobDto> PauseAsync(Guid workspaceId, Guid jobId, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Pause, ct);
+    public Task<JobDto> PauseAsync(Guid workspaceId, Guid jobId, string actor, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Pause, actor, ct);
 
-    public Task<JobDto> CancelAsync(Guid workspaceId, Guid jobId, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Cancel, ct);
+    public Task<JobDto> CancelAsync(Guid workspaceId, Guid jobId, string actor, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Cancel, actor, ct);
 
-    public Task<JobDto> ResumeAsync(Guid workspaceId, Guid jobId, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Resume, ct);
+    public Task<JobDto> ResumeAsync(Guid workspaceId, Guid jobId, string actor, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Resume, actor, ct);
 
-    private async Task<JobDto> ControlAsync(Guid workspaceId, Guid jobId, JobAction action, CancellationToken ct)
+    private async Task<JobDto> ControlAsync(Guid workspaceId, Guid jobId, JobAction action, string actor, CancellationToken ct)
+    {
+        var result = await ApplyControlAsync(workspaceId, jobId, action, actor, ct);
+        await audit.WriteAsync(workspaceId, actor, $"job.{action.ToWire()}", $"job {jobId}", $"now {result.Status}", ct);
+        return result;
+    }
+
+    private async Task<JobDto> ApplyControlAsync(Guid workspaceId, Guid jobId, JobAction action, string actor, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -129,7 +143,7 @@ public sealed class JobService(
                 };
                 if (action == JobAction.Cancel) job.Cancel(now);
                 else job.Apply(action, now);
-                var e = AppendEvent(db, job, type, job.CurrentIteration, "lifecycle", new { requestedBy = "user" }, now);
+                var e = AppendEvent(db, job, type, job.CurrentIteration, "lifecycle", new { requestedBy = actor }, now);
                 // LeaseVersion is the concurrency token: if a worker claimed the job meanwhile, this throws and we look again.
                 await db.SaveChangesAsync(ct);
 
