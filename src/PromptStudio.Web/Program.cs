@@ -46,6 +46,7 @@ await DemoData.SeedAsync(app.Services);
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRegistrationBodyBuffering();
 app.UseAuthentication();
 app.UseWorkspaceResolution();
 app.UseAuthorization();

@@ -49,9 +49,16 @@ public static class AuthApi
         }).WithMetadata(new Microsoft.AspNetCore.Antiforgery.RequireAntiforgeryTokenAttribute()).ExcludeFromDescription();
     }
 
+    /// <summary>Identity's register endpoint reads the body first; buffering lets the guard read the invitation token too.</summary>
+    public static IApplicationBuilder UseRegistrationBodyBuffering(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        if (context.Request.Path.Equals("/api/auth/register", StringComparison.OrdinalIgnoreCase)) context.Request.EnableBuffering();
+        return next(context);
+    });
+
     private static async Task<string?> ReadInvitationTokenAsync(HttpRequest request)
     {
-        request.EnableBuffering();
+        if (!request.Body.CanSeek) return null;
         request.Body.Position = 0;
         try
         {
