@@ -10,7 +10,7 @@ namespace PromptStudio.Web.Tests.Infrastructure;
 /// The real app on the test server with its own SQLite file. Pass a path to share one database between
 /// two hosts (the restart tests); the file is deleted when the owner of the path disposes it.
 /// </summary>
-public sealed class StudioFactory(string? databasePath = null, int workers = 2, bool ownsDatabase = true) : WebApplicationFactory<Program>
+public sealed class StudioFactory(string? databasePath = null, int workers = 2, bool ownsDatabase = true, params (string Key, string Value)[] settings) : WebApplicationFactory<Program>
 {
     public string DatabasePath { get; } = databasePath ?? Path.Combine(Path.GetTempPath(), $"promptstudio-test-{Guid.NewGuid():N}.db");
 
@@ -21,6 +21,7 @@ public sealed class StudioFactory(string? databasePath = null, int workers = 2, 
         builder.UseSetting("Jobs:MaxConcurrentJobs", workers.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Jobs:ControlTimeout", "00:00:20");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
     }
 
     public const string Password = "correct-horse-42";
