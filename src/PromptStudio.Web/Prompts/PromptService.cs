@@ -57,6 +57,15 @@ public sealed class PromptService(IDbContextFactory<StudioDbContext> dbFactory, 
         return prompt.ToDto();
     }
 
+    /// <summary>The given prompt versions (unknown ids are left out), for labels in lists of jobs.</summary>
+    public async Task<IReadOnlyDictionary<int, PromptDto>> GetManyAsync(Guid workspaceId, IEnumerable<int> promptIds, CancellationToken ct)
+    {
+        var ids = promptIds.Distinct().ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var prompts = await db.Prompts.AsNoTracking().Where(p => p.WorkspaceId == workspaceId && ids.Contains(p.Id)).ToListAsync(ct);
+        return prompts.ToDictionary(p => p.Id, p => p.ToDto());
+    }
+
     /// <summary>All versions of the prompt that <paramref name="promptId"/> is a version of, oldest first.</summary>
     public async Task<IReadOnlyList<PromptDto>> VersionsAsync(Guid workspaceId, int promptId, CancellationToken ct)
     {
