@@ -1,4 +1,5 @@
 using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Llm;
 using PromptStudio.Core.Prompts;
 
 namespace PromptStudio.Core.Optimization;
@@ -42,6 +43,11 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
             // The time limit, not the user, stopped it: the best prompt found so far is the result.
             var baseline = state.Baseline ?? throw new TimeoutException("The time limit ran out before the baseline was scored.");
             return await FinishAsync(run, StopReasons.Timeout, baseline, state.Best!, state.LastCompleted, cancellationToken);
+        }
+        catch (BudgetExceededException) when (state.Baseline is { } baseline)
+        {
+            // maxCostUsd / maxLlmCalls: stop cleanly with the best prompt so far; held-out scoring would spend more, so it is skipped.
+            return new OptimizationOutcome(StopReasons.Budget, baseline, state.Best!, state.LastCompleted);
         }
     }
 
