@@ -6,6 +6,7 @@ using PromptStudio.Web.Data;
 using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Jobs;
 using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Providers;
 using PromptStudio.Web.Workspaces;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -21,6 +22,7 @@ builder.Services.AddSingleton<JobRunner>();
 builder.Services.AddSingleton<PromptService>();
 builder.Services.AddSingleton<DatasetService>();
 builder.Services.AddScoped<WorkspaceContext>();
+builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddHostedService<JobWorkerService>();
 
 builder.Services.AddProblemDetails();
@@ -49,6 +51,7 @@ var api = app.MapGroup("/api");
 api.MapPromptsApi();
 api.MapDatasetsApi();
 api.MapOptimizationApi();
+api.MapProvidersApi();
 
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

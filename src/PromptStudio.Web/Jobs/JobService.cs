@@ -6,6 +6,7 @@ using PromptStudio.Core.Jobs;
 using PromptStudio.Core.Prompts;
 using PromptStudio.Web.Api;
 using PromptStudio.Web.Data;
+using PromptStudio.Web.Providers;
 
 namespace PromptStudio.Web.Jobs;
 
@@ -36,11 +37,17 @@ public sealed class JobService(
             .FirstOrDefaultAsync(d => d.Id == request.DatasetId && d.WorkspaceId == workspaceId, ct);
         if (prompt is null) errors.Add("promptId", $"Prompt {request.PromptId} was not found.");
         if (dataset is null) errors.Add("datasetId", $"Dataset {request.DatasetId} was not found.");
+        var model = config.EffectiveModel;
         if (!config.DryRun)
         {
-            errors.Add("config.model", config.Model is null
-                ? "model is required unless dryRun is true, and no LLM provider is configured in this workspace yet; set dryRun to true to run with the simulated model."
-                : $"No provider in this workspace serves the model '{config.Model}'; configure a provider or set dryRun to true.");
+            var serving = await ProviderRegistry.FindServingAsync(db, workspaceId, config.Model, ct);
+            if (serving is null)
+            {
+                errors.Add("config.model", config.Model is null
+                    ? "model is required unless dryRun is true, and no provider in this workspace has a default model; set dryRun to true to run with the simulated model."
+                    : $"No provider in this workspace serves the model '{config.Model}'; configure a provider or set dryRun to true.");
+            }
+            else model = serving.Value.Model;
         }
 
         var warnings = new List<string>();
@@ -56,7 +63,7 @@ public sealed class JobService(
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
 
         var now = time.GetUtcNow().UtcDateTime;
-        var effective = rawConfig with { MaxIterations = config.MaxIterations, DryRun = config.DryRun, Model = config.EffectiveModel };
+        var effective = rawConfig with { MaxIterations = config.MaxIterations, DryRun = config.DryRun, Model = model };
         var job = OptimizationJob.Create(workspaceId, prompt!.Id, dataset!.Id, JsonSerializer.Serialize(effective, JobMapping.Json),
             config.MaxIterations, warnings, user, now);
         db.Jobs.Add(job);
