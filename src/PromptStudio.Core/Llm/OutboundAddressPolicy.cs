@@ -84,17 +84,21 @@ public static class OutboundAddressPolicy
     /// address and connects to the first allowed one. Every connection, including those of redirects, goes through it.
     /// </summary>
     public static Func<System.Net.Http.SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectCallback(bool allowPrivateNetworks) =>
+        ConnectCallback(address => Refusal(address, allowPrivateNetworks));
+
+    /// <summary>The same with a custom rule: <paramref name="refusal"/> says why an address is refused, or null.</summary>
+    public static Func<System.Net.Http.SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectCallback(Func<IPAddress, string?> refusal) =>
         async (context, ct) =>
         {
             var host = context.DnsEndPoint.Host;
             var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
                 ? [literal]
                 : await Dns.GetHostAddressesAsync(host, ct);
-            string? refusal = null;
+            string? refused = null;
             foreach (var address in addresses)
             {
-                refusal = Refusal(address, allowPrivateNetworks);
-                if (refusal is not null) continue;
+                refused = refusal(address);
+                if (refused is not null) continue;
                 var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 try
                 {
@@ -107,7 +111,7 @@ public static class OutboundAddressPolicy
                     throw;
                 }
             }
-            throw new BlockedAddressException($"Refused to connect to {host}: {refusal ?? "it has no address"}");
+            throw new BlockedAddressException($"Refused to connect to {host}: {refused ?? "it has no address"}");
         };
 }
 

@@ -15,11 +15,15 @@ namespace PromptStudio.Core.Llm;
 /// </summary>
 public static class ProviderHttp
 {
-    public static HttpClient Create(string provider, ProviderLimiter limiter, LlmPipelineOptions options)
+    public static HttpClient Create(string provider, ProviderLimiter limiter, LlmPipelineOptions options) =>
+        Create(provider, limiter, options, address => OutboundAddressPolicy.Refusal(address, options.AllowPrivateNetworks));
+
+    /// <summary>The same with a custom address rule (tests allow one loopback address and refuse the rest).</summary>
+    public static HttpClient Create(string provider, ProviderLimiter limiter, LlmPipelineOptions options, Func<System.Net.IPAddress, string?> refusal)
     {
         var sockets = new SocketsHttpHandler
         {
-            ConnectCallback = OutboundAddressPolicy.ConnectCallback(options.AllowPrivateNetworks),
+            ConnectCallback = OutboundAddressPolicy.ConnectCallback(refusal),
             AllowAutoRedirect = true,
             MaxAutomaticRedirections = 5,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -35,16 +39,19 @@ public static class ProviderHttp
     internal static ResiliencePipeline<HttpResponseMessage> Pipeline(ProviderLimiter limiter, LlmPipelineOptions options)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
-        builder.AddRetry(new HttpRetryStrategyOptions
+        if (options.MaxRetries > 0)
         {
-            MaxRetryAttempts = Math.Max(0, options.MaxRetries),
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = options.RetryBaseDelay,
-            MaxDelay = TimeSpan.FromMinutes(2),
-            ShouldRetryAfterHeader = true,
-            ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
-        });
+            builder.AddRetry(new HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryBaseDelay,
+                MaxDelay = TimeSpan.FromMinutes(2),
+                ShouldRetryAfterHeader = true,
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+            });
+        }
         builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
         {
             FailureRatio = options.CircuitBreakerFailureRatio,
