@@ -6,38 +6,22 @@ using Xunit;
 
 namespace PromptStudio.Web.Tests.Providers;
 
-public sealed class ProvidersApiTests : IAsyncLifetime
+public sealed class ProvidersApiTests : FakeServerTestBase
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private FakeLlmServer _server = null!;
-    private ProvidersTestApp _app = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _server = await FakeLlmServer.StartAsync();
-        _server.Script = _ => new FakeReply("pong");
-        _app = new ProvidersTestApp();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _server.DisposeAsync();
-    }
+    protected override FakeReply DefaultReply(FakeCall call) => new("pong");
 
     [Fact]
     public async Task ApiKey_IsNeverReturned_OnlyItsLast4Characters()
     {
-        var created = await _app.CreateProviderAsync(_server);
-        var client = _app.CreateClient();
+        var created = await App.CreateProviderAsync(Server);
+        var client = App.CreateClient();
 
         var bodies = new[]
         {
             await client.GetStringAsync("/api/providers", Ct),
             await client.GetStringAsync($"/api/providers/{created.Id}", Ct),
             await (await client.PutAsJsonAsync($"/api/providers/{created.Id}",
-                new SaveProviderRequest("fake", "openai-compatible", _server.OpenAIBaseUrl, null, [ProvidersTestApp.Model]), ProvidersTestApp.Json, Ct))
+                new SaveProviderRequest("fake", "openai-compatible", Server.OpenAIBaseUrl, null, [ProvidersTestApp.Model]), ProvidersTestApp.Json, Ct))
                 .EnsureSuccessStatusCode().Content.ReadAsStringAsync(Ct),
         };
 
@@ -53,15 +37,15 @@ public sealed class ProvidersApiTests : IAsyncLifetime
     [Fact]
     public async Task ApiKey_IsNotInTheDatabaseFileInPlainText_AndStillWorksAfterARestart()
     {
-        await _app.CreateProviderAsync(_server);
-        (await _app.CreateClient().PostAsync("/api/providers/1/test", null, Ct)).EnsureSuccessStatusCode();
+        await App.CreateProviderAsync(Server);
+        (await App.CreateClient().PostAsync("/api/providers/1/test", null, Ct)).EnsureSuccessStatusCode();
 
-        var bytes = Directory.GetFiles(Path.GetDirectoryName(_app.DatabasePath)!, "studio.db*")
+        var bytes = Directory.GetFiles(Path.GetDirectoryName(App.DatabasePath)!, "studio.db*")
             .SelectMany(f => ReadShared(f)).ToArray();
         Assert.NotEmpty(bytes);
         Assert.DoesNotContain("SECRETKEYVALUE", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
         Assert.DoesNotContain("SECRETKEYVALUE", Encoding.Unicode.GetString(bytes), StringComparison.Ordinal);
-        Assert.Equal("Bearer " + ProvidersTestApp.ApiKey, _server.Calls.Single().Authorization);
+        Assert.Equal("Bearer " + ProvidersTestApp.ApiKey, Server.Calls.Single().Authorization);
     }
 
     private static byte[] ReadShared(string path)
@@ -75,23 +59,23 @@ public sealed class ProvidersApiTests : IAsyncLifetime
     [Fact]
     public async Task TestConnection_ReportsASuccessfulCallInWords()
     {
-        var provider = await _app.CreateProviderAsync(_server);
+        var provider = await App.CreateProviderAsync(Server);
 
-        var result = await (await _app.CreateClient().PostAsync($"/api/providers/{provider.Id}/test", null, Ct))
+        var result = await (await App.CreateClient().PostAsync($"/api/providers/{provider.Id}/test", null, Ct))
             .Content.ReadFromJsonAsync<ProviderTestResultDto>(ProvidersTestApp.Json, Ct);
 
         Assert.True(result!.Ok);
         Assert.Contains("answered \"pong\"", result.Message, StringComparison.Ordinal);
-        Assert.Equal(ProvidersTestApp.Model, _server.Calls.Single().Model);
+        Assert.Equal(ProvidersTestApp.Model, Server.Calls.Single().Model);
     }
 
     [Fact]
     public async Task TestConnection_ExplainsARefusedKey()
     {
-        _server.Script = _ => FakeReply.Error(401, "Invalid API key.");
-        var provider = await _app.CreateProviderAsync(_server);
+        Server.Script = _ => FakeReply.Error(401, "Invalid API key.");
+        var provider = await App.CreateProviderAsync(Server);
 
-        var result = await (await _app.CreateClient().PostAsync($"/api/providers/{provider.Id}/test", null, Ct))
+        var result = await (await App.CreateClient().PostAsync($"/api/providers/{provider.Id}/test", null, Ct))
             .Content.ReadFromJsonAsync<ProviderTestResultDto>(ProvidersTestApp.Json, Ct);
 
         Assert.False(result!.Ok);
@@ -103,7 +87,7 @@ public sealed class ProvidersApiTests : IAsyncLifetime
     [Fact]
     public async Task Create_RejectsInvalidFields_NamingEachOne()
     {
-        var response = await _app.CreateClient().PostAsJsonAsync("/api/providers",
+        var response = await App.CreateClient().PostAsJsonAsync("/api/providers",
             new SaveProviderRequest("", "gemini", "ftp://x", null, [], null, 0, -1), ProvidersTestApp.Json, Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -135,7 +119,7 @@ public sealed class ProvidersApiTests : IAsyncLifetime
     [Fact]
     public async Task MetadataAddress_IsRefused_EvenWhenPrivateNetworksAreAllowed()
     {
-        var response = await _app.CreateClient().PostAsJsonAsync("/api/providers",
+        var response = await App.CreateClient().PostAsJsonAsync("/api/providers",
             new SaveProviderRequest("p", "openai-compatible", "http://169.254.169.254/v1", null, ["m"]), ProvidersTestApp.Json, Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
