@@ -65,11 +65,8 @@ public static class ProviderHttp
             // Each attempt, retries included, spends a request token: the provider never sees more than its rate.
             builder.AddRateLimiter(new RateLimiterStrategyOptions
             {
-                RateLimiter = async args =>
-                {
-                    await limiter.WaitForRateAsync(args.Context.CancellationToken);
-                    return Granted.Instance;
-                },
+                // Polly disposes the lease when the attempt ends: that is when the token's window starts.
+                RateLimiter = async args => new Granted(await limiter.AcquireRequestTokenAsync(args.Context.CancellationToken)),
             });
         }
         builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout });
@@ -94,15 +91,20 @@ public static class ProviderHttp
         };
     }
 
-    private sealed class Granted : RateLimitLease
+    private sealed class Granted(IDisposable? token) : RateLimitLease
     {
-        public static readonly Granted Instance = new();
         public override bool IsAcquired => true;
         public override IEnumerable<string> MetadataNames => [];
         public override bool TryGetMetadata(string metadataName, out object? metadata)
         {
             metadata = null;
             return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) token?.Dispose();
+            base.Dispose(disposing);
         }
     }
 }

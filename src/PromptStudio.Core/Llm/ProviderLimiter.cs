@@ -40,13 +40,14 @@ public sealed class ProviderLimiter : IDisposable
         return lease;
     }
 
-    public async ValueTask WaitForRateAsync(CancellationToken cancellationToken)
+    /// <summary>A request token for one HTTP attempt; dispose it when the attempt has ended.</summary>
+    public async ValueTask<IDisposable?> AcquireRequestTokenAsync(CancellationToken cancellationToken)
     {
-        if (Rate is null) return;
+        if (Rate is null) return null;
         Interlocked.Increment(ref _waitingForRate);
         try
         {
-            await Rate.WaitAsync(cancellationToken);
+            return await Rate.AcquireAsync(cancellationToken);
         }
         finally
         {
@@ -58,40 +59,84 @@ public sealed class ProviderLimiter : IDisposable
 }
 
 /// <summary>
-/// A token bucket of <c>limit</c> tokens in which each token comes back exactly one window after it was spent.
-/// Unlike a bucket refilled at a steady rate (which lets a full burst and a full refill land in the same
-/// minute), this guarantees that no window of that length ever holds more than <c>limit</c> requests.
+/// A token bucket of <c>limit</c> tokens in which each token comes back exactly one window after the request
+/// that spent it has ended. Unlike a bucket refilled at a steady rate (which lets a full burst and a full
+/// refill land in the same minute), this guarantees that no window of that length, as the provider's clock
+/// sees it, ever holds more than <c>limit</c> requests: a request arrives before it ends, and its token is
+/// reused only a whole window later, whatever the network's jitter.
 /// </summary>
 public sealed class SlidingWindowLog(int limit, TimeSpan window, TimeProvider time)
 {
-    private readonly Queue<long> _spent = new();
+    private readonly List<Token> _tokens = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _ended = NewSignal();
 
     public int Limit => limit;
 
-    public async ValueTask WaitAsync(CancellationToken cancellationToken)
+    /// <summary>Waits for a token; dispose the result when the request has ended.</summary>
+    public async ValueTask<IDisposable> AcquireAsync(CancellationToken cancellationToken)
     {
-        // One waiter at a time keeps the order fair and the queue consistent.
+        // One waiter at a time keeps the order fair (first come, first served).
         await _gate.WaitAsync(cancellationToken);
         try
         {
             while (true)
             {
-                var now = time.GetTimestamp();
-                while (_spent.Count > 0 && time.GetElapsedTime(_spent.Peek(), now) >= window) _spent.Dequeue();
-                if (_spent.Count < limit)
+                Task ended;
+                TimeSpan? wait = null;
+                lock (_lock)
                 {
-                    _spent.Enqueue(now);
-                    return;
+                    var now = time.GetTimestamp();
+                    _tokens.RemoveAll(t => t.EndedAt is { } e && time.GetElapsedTime(e, now) >= window);
+                    if (_tokens.Count < limit)
+                    {
+                        var token = new Token(this);
+                        _tokens.Add(token);
+                        return token;
+                    }
+                    foreach (var t in _tokens)
+                    {
+                        if (t.EndedAt is not { } e) continue;
+                        var left = window - time.GetElapsedTime(e, now);
+                        if (wait is null || left < wait) wait = left;
+                    }
+                    ended = _ended.Task;
                 }
-                var wait = window - time.GetElapsedTime(_spent.Peek(), now);
-                await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), time, cancellationToken);
+                // Until a token's window has passed, or a request in flight ends and starts its window.
+                var delay = wait is { } w ? Task.Delay(w > TimeSpan.Zero ? w : TimeSpan.FromMilliseconds(1), time, cancellationToken) : Task.Delay(Timeout.Infinite, cancellationToken);
+                await Task.WhenAny(delay, ended).WaitAsync(cancellationToken);
             }
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>For callers that do not track when their request ends: the token's window starts now.</summary>
+    public async ValueTask WaitAsync(CancellationToken cancellationToken) => (await AcquireAsync(cancellationToken)).Dispose();
+
+    private void End(Token token)
+    {
+        TaskCompletionSource signal;
+        lock (_lock)
+        {
+            if (token.EndedAt is not null) return;
+            token.EndedAt = time.GetTimestamp();
+            signal = _ended;
+            _ended = NewSignal();
+        }
+        signal.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class Token(SlidingWindowLog owner) : IDisposable
+    {
+        public long? EndedAt { get; set; }
+
+        public void Dispose() => owner.End(this);
     }
 }
 

@@ -89,8 +89,9 @@ public sealed class CandidateEvaluator(
         {
             var response = await chat.GetResponseAsync(messages, options, ct);
             var output = response.Text ?? "";
-            var (score, perMetric) = scorer.Score(output, item.ExpectedOutput);
-            return (new ItemResult(item.Id, output, score, perMetric), UsageChatClient.LlmUsageOf(response));
+            var scored = await scorer.ScoreAsync(output, item, ct);
+            return (new ItemResult(item.Id, output, scored.Score, scored.PerMetric, Reasoning: scored.Reasoning),
+                UsageChatClient.LlmUsageOf(response) + scored.JudgeUsage);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -205,7 +205,7 @@ public sealed class JobService(
             candidates.Where(c => c.Iteration == i.Iteration).Select(c => new CandidateDto(
                 c.Iteration, c.Index, c.MutationKind, c.SystemPrompt, c.Template, c.Score, c.MetricScores, c.RejectedReason,
                 (c.Iteration, c.Index) == bestKey,
-                includeItems ? c.ItemResults?.Select(r => new ItemResultDto(r.ItemId, r.Output, r.Score, r.MetricScores, r.Passed, r.Error)).ToList() : null)).ToList()))
+                includeItems ? c.ItemResults?.Select(r => new ItemResultDto(r.ItemId, r.Output, r.Score, r.MetricScores, r.Passed, r.Error, r.Reasoning)).ToList() : null)).ToList()))
             .ToList();
 
         HeldOutDto? heldOut = null;

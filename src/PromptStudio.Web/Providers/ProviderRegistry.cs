@@ -21,7 +21,8 @@ public sealed class ProviderRegistry(
     IDataProtectionProvider dataProtection,
     IDbContextFactory<StudioDbContext> dbFactory,
     ILlmResponseCache cache,
-    IOptions<LlmPipelineOptions> options)
+    IOptions<LlmPipelineOptions> options,
+    IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
 {
     private readonly ConcurrentDictionary<int, (DateTime Stamp, ProviderRuntime Runtime)> _runtimes = new();
 
@@ -81,8 +82,7 @@ public sealed class ProviderRegistry(
         var (chat, model) = await ChatFor(config.Model, "evaluation");
         var mutation = tuning.MutationModel is { } m ? (await ChatFor(m, "mutation")).Chat : chat;
         var judge = tuning.JudgeModel is { } j ? (await ChatFor(j, "judge")).Chat : chat;
-        var scorer = new MetricScorer(tuning.EvaluationMetrics);
-        _ = judge;
+        var scorer = new MetricScorer(tuning.EvaluationMetrics, judge, embedder);
         var evaluator = new CandidateEvaluator(chat, model, scorer, tuning.Concurrency, tuning.MaxFailedItemRatio, tuning.Temperature);
         return new Optimizer(new LlmProposer(mutation), evaluator);
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.AI;
 using PromptStudio.Core.Llm;
 using PromptStudio.Web.Data;
 
@@ -20,6 +21,7 @@ public static class ProvidersSetup
             .SetApplicationName("PromptStudio")
             .PersistKeysToFileSystem(new DirectoryInfo(keyRing));
         services.AddSingleton<ILlmResponseCache, DbLlmResponseCache>();
+        services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>, MiniLmEmbeddingGenerator>();
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<ProviderService>();
         return services;
