@@ -21,7 +21,8 @@ public sealed class JobService(
     RunningJobs running,
     JobEventBus bus,
     IOptions<JobsOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    ProviderRegistry providers)
 {
     public const int SmallDatasetThreshold = 5;
 
@@ -279,7 +280,9 @@ public sealed class JobService(
 
     private string? QueueReason(OptimizationJob job)
     {
-        if (job.Status is not (JobStatus.Queued or JobStatus.Running) || job.LeaseOwner is not null) return null;
+        // Best effort: a running job whose provider has calls waiting for a slot or a request token is probably waiting too.
+        if (job.Status == JobStatus.Running && job.LeaseOwner is not null) return providers.SaturationReason(job.WorkspaceId, job.ConfigJson);
+        if (job.Status is not (JobStatus.Queued or JobStatus.Running)) return null;
         var max = options.Value.MaxConcurrentJobs;
         return running.Count >= max
             ? $"Waiting for a free worker: all {max} workers are busy."

@@ -24,22 +24,36 @@ public sealed class ProviderRegistry(
     IOptions<LlmPipelineOptions> options,
     IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
 {
-    private readonly ConcurrentDictionary<int, (DateTime Stamp, ProviderRuntime Runtime)> _runtimes = new();
+    private readonly ConcurrentDictionary<int, (DateTime Stamp, Guid Workspace, ProviderRuntime Runtime)> _runtimes = new();
 
     public ProviderRuntime Runtime(Provider provider)
     {
         if (_runtimes.TryGetValue(provider.Id, out var known) && known.Stamp == provider.UpdatedAt) return known.Runtime;
         var runtime = new ProviderRuntime(Settings(provider), options.Value);
         // A replaced runtime is not disposed: a running job may still be using it; its idle connections close on their own.
-        _runtimes[provider.Id] = (provider.UpdatedAt, runtime);
+        _runtimes[provider.Id] = (provider.UpdatedAt, provider.WorkspaceId, runtime);
         return runtime;
     }
 
     public void Forget(int providerId) => _runtimes.TryRemove(providerId, out _);
 
-    /// <summary>Calls of any provider waiting for a slot or a request token right now.</summary>
-    public IEnumerable<(string Provider, long Waiting)> Saturated() =>
-        _runtimes.Values.Select(r => (r.Runtime.Settings.Name, r.Runtime.Limiter.Waiting)).Where(r => r.Waiting > 0);
+    /// <summary>
+    /// Why a running job is held up, when the provider serving its model has calls waiting for a concurrency
+    /// slot or a request token right now; null when it is not saturated (or the job runs dryRun).
+    /// </summary>
+    public string? SaturationReason(Guid workspaceId, string configJson)
+    {
+        var model = System.Text.Json.JsonSerializer.Deserialize<Client.OptimizationConfigDto>(configJson, JobMapping.Json)?.Model;
+        if (model is null) return null;
+        foreach (var (_, (_, workspace, runtime)) in _runtimes)
+        {
+            var settings = runtime.Settings;
+            if (workspace != workspaceId || !settings.Serves(model) || runtime.Limiter.Waiting == 0) continue;
+            var limit = settings.RequestsPerMinute > 0 ? $"{settings.MaxConcurrency} concurrent requests and {settings.RequestsPerMinute} requests per minute" : $"{settings.MaxConcurrency} concurrent requests";
+            return $"Waiting for provider '{settings.Name}': it is saturated ({runtime.Limiter.Waiting} calls queued behind its limit of {limit}).";
+        }
+        return null;
+    }
 
     private ProviderSettings Settings(Provider p)
     {

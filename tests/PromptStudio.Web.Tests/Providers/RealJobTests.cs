@@ -179,6 +179,21 @@ public sealed class RealJobTests : FakeServerTestBase
     }
 
     [Fact]
+    public async Task ARunningJob_SaysInQueueReason_WhenItsProviderIsSaturated()
+    {
+        Server.Script = _ => new FakeReply(Hang: true);
+        await App.CreateProviderAsync(Server, maxConcurrency: 1);
+        var (promptId, datasetId) = await App.CreateCapitalsAsync();
+
+        var job = await App.StartJobAsync(promptId, datasetId, new { concurrency = 4 });
+        job = await App.WaitForJobAsync(job.Id, j => j.QueueReason?.Contains("saturated", StringComparison.Ordinal) == true);
+
+        Assert.Equal("running", job.Status);
+        Assert.Contains("Waiting for provider 'fake': it is saturated", job.QueueReason, StringComparison.Ordinal);
+        (await App.CreateClient().PostAsync($"/api/optimization/{job.Id}/cancel", null, Ct)).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
     public async Task Resume_AfterPause_ResendsNoCallAlreadyAnswered()
     {
         Server.Script = call => ProvidersTestApp.CapitalsScript(call) with { Delay = TimeSpan.FromMilliseconds(150) };
