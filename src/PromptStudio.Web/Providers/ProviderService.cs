@@ -137,6 +137,7 @@ public sealed class ProviderService(
             kind = null;
         }
 
+        Uri? checkUrl = null;
         var baseUrl = string.IsNullOrWhiteSpace(request.BaseUrl) ? (kind is null ? null : ProviderKinds.DefaultBaseUrl(kind)) : request.BaseUrl.Trim();
         if (baseUrl is null)
         {
@@ -144,8 +145,7 @@ public sealed class ProviderService(
         }
         else if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.UserInfo))
             errors.Add("baseUrl", $"baseUrl must be an absolute http or https URL without credentials (got '{baseUrl}').");
-        else if (await OutboundAddressPolicy.CheckUrlAsync(url, options.Value.AllowPrivateNetworks, ct) is { } refusal)
-            errors.Add("baseUrl", $"baseUrl is not allowed: {refusal}");
+        else checkUrl = url;
 
         var models = (request.Models ?? []).Select(m => m?.Trim() ?? "").ToList();
         if (models.Any(m => m.Length is 0 or > 200)) errors.Add("models", "each model must be a non-empty name of at most 200 characters.");
@@ -172,6 +172,9 @@ public sealed class ProviderService(
         var willHaveKey = apiKey is null ? !isNew && provider.ApiKeyProtected is not null : apiKey.Length > 0;
         if (keyRequired && !willHaveKey) errors.Add("apiKey", $"apiKey is required for a provider of kind {kind}.");
 
+        // Resolving the host is the slow part: only once everything else is valid.
+        if (errors.IsEmpty && checkUrl is not null && await OutboundAddressPolicy.CheckUrlAsync(checkUrl, options.Value.AllowPrivateNetworks, ct) is { } refusal)
+            errors.Add("baseUrl", $"baseUrl is not allowed: {refusal}");
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
 
         provider.Name = name!;
