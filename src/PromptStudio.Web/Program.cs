@@ -9,6 +9,7 @@ using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Hubs;
 using PromptStudio.Web.Jobs;
 using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Providers;
 using PromptStudio.Web.Workspaces;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -26,6 +27,7 @@ builder.Services.AddSingleton<DatasetService>();
 builder.Services.AddSingleton<HubStreams>();
 builder.Services.AddSingleton<ApiKeyService>();
 builder.Services.AddStudioAuth(builder.Configuration);
+builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddHostedService<JobWorkerService>();
 
 builder.Services.AddProblemDetails();
@@ -65,6 +67,7 @@ api.MapPromptsApi();
 api.MapDatasetsApi();
 api.MapOptimizationApi();
 api.MapKeysApi();
+api.MapProvidersApi();
 app.MapGroup("/api").MapWorkspacesApi();
 
 app.MapHub<OptimizationHub>(OptimizationHub.Path).RequireAuthorization();

@@ -9,6 +9,7 @@ using PromptStudio.Web.Auth;
 using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Jobs;
 using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Providers;
 using PromptStudio.Web.Workspaces;
 
 namespace PromptStudio.Web.Data;
@@ -27,6 +28,8 @@ public sealed class StudioDbContext(DbContextOptions<StudioDbContext> options) :
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Invitation> Invitations => Set<Invitation>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<Provider> Providers => Set<Provider>();
+    public DbSet<LlmCacheEntry> LlmCache => Set<LlmCacheEntry>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -103,6 +106,22 @@ public sealed class StudioDbContext(DbContextOptions<StudioDbContext> options) :
         });
 
         b.Entity<JobEvent>(e => e.HasKey(ev => new { ev.JobId, ev.Id }));
+
+        b.Entity<Provider>(e =>
+        {
+            e.HasIndex(p => new { p.WorkspaceId, p.Name }).IsUnique();
+            e.Property(p => p.Name).HasMaxLength(100);
+            e.Property(p => p.Kind).HasMaxLength(32);
+            Json(e.Property(p => p.Models));
+            Json(e.Property(p => p.Prices));
+        });
+
+        b.Entity<LlmCacheEntry>(e =>
+        {
+            e.ToTable("LlmCache");
+            e.HasKey(c => c.Key);
+            e.Property(c => c.Key).HasMaxLength(64);
+        });
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);

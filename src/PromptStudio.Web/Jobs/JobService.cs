@@ -6,6 +6,7 @@ using PromptStudio.Core.Jobs;
 using PromptStudio.Core.Prompts;
 using PromptStudio.Web.Api;
 using PromptStudio.Web.Data;
+using PromptStudio.Web.Providers;
 
 namespace PromptStudio.Web.Jobs;
 
@@ -21,7 +22,8 @@ public sealed class JobService(
     JobEventBus bus,
     IOptions<JobsOptions> options,
     Auth.AuditLog audit,
-    TimeProvider time)
+    TimeProvider time,
+    ProviderRegistry providers)
 {
     public const int SmallDatasetThreshold = 5;
 
@@ -37,11 +39,17 @@ public sealed class JobService(
             .FirstOrDefaultAsync(d => d.Id == request.DatasetId && d.WorkspaceId == workspaceId, ct);
         if (prompt is null) errors.Add("promptId", $"Prompt {request.PromptId} was not found.");
         if (dataset is null) errors.Add("datasetId", $"Dataset {request.DatasetId} was not found.");
+        var model = config.EffectiveModel;
         if (!config.DryRun)
         {
-            errors.Add("config.model", config.Model is null
-                ? "model is required unless dryRun is true, and no LLM provider is configured in this workspace yet; set dryRun to true to run with the simulated model."
-                : $"No provider in this workspace serves the model '{config.Model}'; configure a provider or set dryRun to true.");
+            var serving = await ProviderRegistry.FindServingAsync(db, workspaceId, config.Model, ct);
+            if (serving is null)
+            {
+                errors.Add("config.model", config.Model is null
+                    ? "model is required unless dryRun is true, and no provider in this workspace has a default model; set dryRun to true to run with the simulated model."
+                    : $"No provider in this workspace serves the model '{config.Model}'; configure a provider or set dryRun to true.");
+            }
+            else model = serving.Value.Model;
         }
 
         var warnings = new List<string>();
@@ -62,7 +70,7 @@ public sealed class JobService(
             throw new QuotaExceededException(workspace.IterationsUsed, workspace.IterationLimit, config.MaxIterations);
 
         var now = time.GetUtcNow().UtcDateTime;
-        var effective = rawConfig with { MaxIterations = config.MaxIterations, DryRun = config.DryRun, Model = config.EffectiveModel };
+        var effective = rawConfig with { MaxIterations = config.MaxIterations, DryRun = config.DryRun, Model = model };
         var job = OptimizationJob.Create(workspaceId, prompt!.Id, dataset!.Id, JsonSerializer.Serialize(effective, JobMapping.Json),
             config.MaxIterations, warnings, user, now);
         db.Jobs.Add(job);
@@ -212,7 +220,7 @@ public sealed class JobService(
             candidates.Where(c => c.Iteration == i.Iteration).Select(c => new CandidateDto(
                 c.Iteration, c.Index, c.MutationKind, c.SystemPrompt, c.Template, c.Score, c.MetricScores, c.RejectedReason,
                 (c.Iteration, c.Index) == bestKey,
-                includeItems ? c.ItemResults?.Select(r => new ItemResultDto(r.ItemId, r.Output, r.Score, r.MetricScores, r.Passed, r.Error)).ToList() : null)).ToList()))
+                includeItems ? c.ItemResults?.Select(r => new ItemResultDto(r.ItemId, r.Output, r.Score, r.MetricScores, r.Passed, r.Error, r.Reasoning)).ToList() : null)).ToList()))
             .ToList();
 
         HeldOutDto? heldOut = null;
@@ -286,7 +294,9 @@ public sealed class JobService(
 
     private string? QueueReason(OptimizationJob job)
     {
-        if (job.Status is not (JobStatus.Queued or JobStatus.Running) || job.LeaseOwner is not null) return null;
+        // Best effort: a running job whose provider has calls waiting for a slot or a request token is probably waiting too.
+        if (job.Status == JobStatus.Running && job.LeaseOwner is not null) return providers.SaturationReason(job.WorkspaceId, job.ConfigJson);
+        if (job.Status is not (JobStatus.Queued or JobStatus.Running)) return null;
         var max = options.Value.MaxConcurrentJobs;
         return running.Count >= max
             ? $"Waiting for a free worker: all {max} workers are busy."

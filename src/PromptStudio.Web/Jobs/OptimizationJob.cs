@@ -90,7 +90,8 @@ public sealed class OptimizationJob
         UpdatedAt = now;
         if (action == JobAction.Start) StartedAt ??= now;
         if (Status.IsTerminal()) CompletedAt = now;
-        if (Status != JobStatus.Running) RequestedAction = null;
+        // A resume also clears the pause its owner carried out (the owner never writes RequestedAction back).
+        if (Status != JobStatus.Running || action == JobAction.Resume) RequestedAction = null;
     }
 
     public void Complete(string stopReason, int? resultPromptId, DateTime now)

@@ -13,6 +13,7 @@ using PromptStudio.Web.Data;
 using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Jobs;
 using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Providers;
 using PromptStudio.Web.Workspaces;
 using Xunit;
 
@@ -43,7 +44,8 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<PromptService>();
         Services.AddSingleton<DatasetService>();
         Services.AddSingleton<PromptStudio.Web.Auth.AuditLog>();
-        Services.AddScoped(_ => SignedIn(WorkspaceRole));
+        Services.AddProviders(configuration);
+        Services.AddScoped(_ => Infrastructure.TestWorkspaces.SignedIn(WorkspaceRole));
         Services.AddMudServices();
         JSInterop.Mode = JSRuntimeMode.Loose;
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
@@ -51,15 +53,6 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
 
     /// <summary>The role the rendered pages see; tests of role-dependent controls override it.</summary>
     protected virtual WorkspaceRole WorkspaceRole => WorkspaceRole.Owner;
-
-    /// <summary>The workspace context of a signed-in member of the demo workspace.</summary>
-    protected static WorkspaceContext SignedIn(WorkspaceRole role)
-    {
-        var membership = new WorkspaceMembership(DefaultWorkspace.Id, DefaultWorkspace.Name, role);
-        var context = new WorkspaceContext();
-        context.Set(membership, "test-user", "tester@test.local", (Permission)(int)role, null, [membership]);
-        return context;
-    }
 
     protected static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
 

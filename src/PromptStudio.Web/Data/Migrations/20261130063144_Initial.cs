@@ -234,6 +234,20 @@ namespace PromptStudio.Web.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "LlmCache",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Model = table.Column<string>(type: "TEXT", nullable: false),
+                    ResponseJson = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LlmCache", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Members",
                 columns: table => new
                 {
@@ -269,6 +283,31 @@ namespace PromptStudio.Web.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Prompts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Providers",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    WorkspaceId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    BaseUrl = table.Column<string>(type: "TEXT", nullable: false),
+                    ApiKeyProtected = table.Column<string>(type: "TEXT", nullable: true),
+                    ApiKeyLast4 = table.Column<string>(type: "TEXT", nullable: true),
+                    Models = table.Column<string>(type: "TEXT", nullable: false),
+                    DefaultModel = table.Column<string>(type: "TEXT", nullable: true),
+                    MaxConcurrency = table.Column<int>(type: "INTEGER", nullable: false),
+                    RequestsPerMinute = table.Column<int>(type: "INTEGER", nullable: false),
+                    Prices = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Providers", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -510,6 +549,12 @@ namespace PromptStudio.Web.Data.Migrations
                 name: "IX_Prompts_WorkspaceId_IsLatest",
                 table: "Prompts",
                 columns: new[] { "WorkspaceId", "IsLatest" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Providers_WorkspaceId_Name",
+                table: "Providers",
+                columns: new[] { "WorkspaceId", "Name" },
+                unique: true);
         }
 
         /// <inheritdoc />
@@ -555,10 +600,16 @@ namespace PromptStudio.Web.Data.Migrations
                 name: "Jobs");
 
             migrationBuilder.DropTable(
+                name: "LlmCache");
+
+            migrationBuilder.DropTable(
                 name: "Members");
 
             migrationBuilder.DropTable(
                 name: "Prompts");
+
+            migrationBuilder.DropTable(
+                name: "Providers");
 
             migrationBuilder.DropTable(
                 name: "Workspaces");
