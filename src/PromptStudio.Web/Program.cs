@@ -26,6 +26,7 @@ builder.Services.AddSingleton<PromptService>();
 builder.Services.AddSingleton<DatasetService>();
 builder.Services.AddSingleton<HubStreams>();
 builder.Services.AddSingleton<ApiKeyService>();
+builder.Services.AddSingleton<WorkspaceService>();
 builder.Services.AddStudioAuth(builder.Configuration);
 builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddHostedService<JobWorkerService>();

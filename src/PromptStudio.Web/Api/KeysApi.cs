@@ -57,9 +57,10 @@ public sealed class ApiKeyService(IDbContextFactory<StudioDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.ApiKeys.AsNoTracking().Where(k => k.WorkspaceId == workspaceId)
-            .Join(db.Users, k => k.UserId, u => u.Id, (k, u) => new { k, u.UserName })
-            .OrderByDescending(x => x.k.CreatedAt).ToListAsync(ct);
-        return rows.Select(x => ToDto(x.k, x.UserName ?? x.k.UserId)).ToList();
+            .OrderByDescending(k => k.CreatedAt).ToListAsync(ct);
+        var creators = rows.Select(k => k.UserId).Distinct().ToList();
+        var names = await db.Users.AsNoTracking().Where(u => creators.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName, ct);
+        return rows.Select(k => ToDto(k, names.GetValueOrDefault(k.UserId) ?? k.UserId)).ToList();
     }
 
     public async Task<CreatedApiKeyDto> CreateAsync(WorkspaceContext ws, CreateApiKeyRequest request, CancellationToken ct)

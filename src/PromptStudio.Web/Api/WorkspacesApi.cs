@@ -39,7 +39,7 @@ public static class WorkspacesApi
             var ids = me.Memberships.Select(m => m.WorkspaceId).ToList();
             var rows = await db.Workspaces.AsNoTracking().Where(w => ids.Contains(w.Id)).ToListAsync(ct);
             var counts = await db.Members.Where(m => ids.Contains(m.WorkspaceId)).GroupBy(m => m.WorkspaceId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
-            return TypedResults.Ok(me.Memberships.Select(m => ToDto(rows.First(w => w.Id == m.WorkspaceId), m.Role, counts.GetValueOrDefault(m.WorkspaceId))).ToArray());
+            return TypedResults.Ok(me.Memberships.Select(m => WorkspaceService.ToDto(rows.First(w => w.Id == m.WorkspaceId), m.Role, counts.GetValueOrDefault(m.WorkspaceId))).ToArray());
         });
 
         group.MapPost("/", async Task<Results<Created<WorkspaceDto>, ProblemHttpResult>> (CreateWorkspaceRequest request, ClaimsPrincipal user, AccountService accounts, IDbContextFactory<StudioDbContext> dbf, TimeProvider time, CancellationToken ct) =>
@@ -52,29 +52,14 @@ public static class WorkspacesApi
             db.Workspaces.Add(workspace);
             db.Members.Add(new WorkspaceMember { WorkspaceId = workspace.Id, UserId = UserId(user), Role = WorkspaceRole.Owner, JoinedAt = now });
             await db.SaveChangesAsync(ct);
-            return TypedResults.Created($"/api/workspaces/{workspace.Id}", ToDto(workspace, WorkspaceRole.Owner, 1));
+            return TypedResults.Created($"/api/workspaces/{workspace.Id}", WorkspaceService.ToDto(workspace, WorkspaceRole.Owner, 1));
         });
 
-        group.MapGet("/{id:guid}", async (Guid id, ClaimsPrincipal user, WorkspaceResolver resolver, IDbContextFactory<StudioDbContext> dbf, CancellationToken ct) =>
-        {
-            var ws = await RequireAsync(resolver, user, id, Permission.Read, ct);
-            await using var db = await dbf.CreateDbContextAsync(ct);
-            var row = await db.Workspaces.AsNoTracking().FirstAsync(w => w.Id == id, ct);
-            return TypedResults.Ok(ToDto(row, ws.Role, await db.Members.CountAsync(m => m.WorkspaceId == id, ct)));
-        });
+        group.MapGet("/{id:guid}", async (Guid id, ClaimsPrincipal user, WorkspaceResolver resolver, WorkspaceService workspaces, CancellationToken ct) =>
+            TypedResults.Ok(await workspaces.GetAsync(await RequireAsync(resolver, user, id, Permission.Read, ct), ct)));
 
-        group.MapPut("/{id:guid}/limit", async (Guid id, SetLimitRequest request, ClaimsPrincipal user, WorkspaceResolver resolver, IDbContextFactory<StudioDbContext> dbf, AuditLog audit, CancellationToken ct) =>
-        {
-            var ws = await RequireAsync(resolver, user, id, Permission.Admin, ct);
-            if (request.IterationLimit is not (>= 0 and <= 100_000_000)) throw DomainValidationException.For("iterationLimit", "iterationLimit must be a whole number between 0 and 100000000.");
-            await using var db = await dbf.CreateDbContextAsync(ct);
-            var row = await db.Workspaces.FirstAsync(w => w.Id == id, ct);
-            var before = row.IterationLimit;
-            row.IterationLimit = request.IterationLimit.Value;
-            await db.SaveChangesAsync(ct);
-            await audit.WriteAsync(id, ws.UserName, "limit.changed", $"workspace {id}", $"{before} → {row.IterationLimit}", ct);
-            return TypedResults.Ok(ToDto(row, ws.Role, await db.Members.CountAsync(m => m.WorkspaceId == id, ct)));
-        });
+        group.MapPut("/{id:guid}/limit", async (Guid id, SetLimitRequest request, ClaimsPrincipal user, WorkspaceResolver resolver, WorkspaceService workspaces, CancellationToken ct) =>
+            TypedResults.Ok(await workspaces.SetLimitAsync(await RequireAsync(resolver, user, id, Permission.Read, ct), request.IterationLimit, ct)));
 
         group.MapPost("/{id:guid}/transfer", async (Guid id, TransferRequest request, ClaimsPrincipal user, WorkspaceResolver resolver, IDbContextFactory<StudioDbContext> dbf, AuditLog audit, CancellationToken ct) =>
         {
@@ -120,20 +105,13 @@ public static class WorkspacesApi
 
     private static void MapMembers(RouteGroupBuilder group)
     {
-        group.MapGet("/{id:guid}/members", async (Guid id, ClaimsPrincipal user, WorkspaceResolver resolver, IDbContextFactory<StudioDbContext> dbf, CancellationToken ct) =>
-        {
-            await RequireAsync(resolver, user, id, Permission.Read, ct);
-            await using var db = await dbf.CreateDbContextAsync(ct);
-            var members = await db.Members.AsNoTracking().Where(m => m.WorkspaceId == id)
-                .Join(db.Users, m => m.UserId, u => u.Id, (m, u) => new { m, u.UserName })
-                .OrderBy(x => x.m.JoinedAt).ToListAsync(ct);
-            return TypedResults.Ok(members.Select(x => new MemberDto(x.m.UserId, x.UserName ?? x.m.UserId, x.m.Role.ToWire(), Jobs.JobMapping.AsOffset(x.m.JoinedAt))).ToArray());
-        });
+        group.MapGet("/{id:guid}/members", async (Guid id, ClaimsPrincipal user, WorkspaceResolver resolver, WorkspaceService workspaces, CancellationToken ct) =>
+            TypedResults.Ok(await workspaces.MembersAsync(await RequireAsync(resolver, user, id, Permission.Read, ct), ct)));
 
         group.MapPost("/{id:guid}/members", async (Guid id, AddMemberRequest request, ClaimsPrincipal user, WorkspaceResolver resolver, UserManager<StudioUser> users, IDbContextFactory<StudioDbContext> dbf, AuditLog audit, TimeProvider time, CancellationToken ct) =>
         {
             var ws = await RequireAsync(resolver, user, id, Permission.Admin, ct);
-            var role = ParseRole(request.Role, ws);
+            var role = WorkspaceService.ParseRole(request.Role, ws);
             if (string.IsNullOrWhiteSpace(request.Email)) throw DomainValidationException.For("email", "email is required.");
             var account = await users.FindByEmailAsync(request.Email.Trim());
             if (account is null)
@@ -153,52 +131,29 @@ public static class WorkspacesApi
             return TypedResults.Created($"/api/workspaces/{id}/members/{account.Id}", new MemberDto(account.Id, account.UserName!, role.ToWire(), Jobs.JobMapping.AsOffset(member.JoinedAt)));
         });
 
-        group.MapPatch("/{id:guid}/members/{userId}", async (Guid id, string userId, ChangeRoleRequest request, ClaimsPrincipal user, WorkspaceResolver resolver, IDbContextFactory<StudioDbContext> dbf, AuditLog audit, CancellationToken ct) =>
+        group.MapPatch("/{id:guid}/members/{userId}", async (Guid id, string userId, ChangeRoleRequest request, ClaimsPrincipal user, WorkspaceResolver resolver, WorkspaceService workspaces, CancellationToken ct) =>
         {
-            var ws = await RequireAsync(resolver, user, id, Permission.Admin, ct);
-            var role = ParseRole(request.Role, ws);
-            await using var db = await dbf.CreateDbContextAsync(ct);
-            var member = await db.Members.FirstOrDefaultAsync(m => m.WorkspaceId == id && m.UserId == userId, ct) ?? throw new NotFoundException("Member", userId);
-            if (member.Role == WorkspaceRole.Owner) throw new ForbiddenException("The owner's role changes only by transferring the workspace.");
-            member.Role = role;
-            await db.SaveChangesAsync(ct);
-            await audit.WriteAsync(id, ws.UserName, "member.role_changed", userId, role.ToWire(), ct);
+            await workspaces.ChangeRoleAsync(await RequireAsync(resolver, user, id, Permission.Read, ct), userId, request.Role, ct);
             return TypedResults.NoContent();
         });
 
-        group.MapDelete("/{id:guid}/members/{userId}", async (Guid id, string userId, ClaimsPrincipal user, WorkspaceResolver resolver, IDbContextFactory<StudioDbContext> dbf, AuditLog audit, CancellationToken ct) =>
+        group.MapDelete("/{id:guid}/members/{userId}", async (Guid id, string userId, ClaimsPrincipal user, WorkspaceResolver resolver, WorkspaceService workspaces, CancellationToken ct) =>
         {
-            var ws = await RequireAsync(resolver, user, id, Permission.Admin, ct);
-            await using var db = await dbf.CreateDbContextAsync(ct);
-            var member = await db.Members.FirstOrDefaultAsync(m => m.WorkspaceId == id && m.UserId == userId, ct) ?? throw new NotFoundException("Member", userId);
-            if (member.Role == WorkspaceRole.Owner) throw new ForbiddenException("The owner cannot be removed; transfer the workspace first.");
-            db.Members.Remove(member);
-            await db.ApiKeys.Where(k => k.WorkspaceId == id && k.UserId == userId).ExecuteDeleteAsync(ct);
-            await db.SaveChangesAsync(ct);
-            await audit.WriteAsync(id, ws.UserName, "member.removed", userId, null, ct);
+            await workspaces.RemoveMemberAsync(await RequireAsync(resolver, user, id, Permission.Read, ct), userId, ct);
             return TypedResults.NoContent();
         });
     }
 
     private static void MapInvitations(RouteGroupBuilder root, RouteGroupBuilder group)
     {
-        group.MapGet("/{id:guid}/invitations", async (Guid id, ClaimsPrincipal user, WorkspaceResolver resolver, IDbContextFactory<StudioDbContext> dbf, CancellationToken ct) =>
-        {
-            await RequireAsync(resolver, user, id, Permission.Admin, ct);
-            await using var db = await dbf.CreateDbContextAsync(ct);
-            var rows = await db.Invitations.AsNoTracking().Where(i => i.WorkspaceId == id).OrderByDescending(i => i.CreatedAt).ToListAsync(ct);
-            return TypedResults.Ok(rows.Select(i => new InvitationDto(i.Id, i.Role.ToWire(), i.Email, i.CreatedBy, Jobs.JobMapping.AsOffset(i.CreatedAt),
-                Jobs.JobMapping.AsOffset(i.ExpiresAt), i.AcceptedAt is { } a ? Jobs.JobMapping.AsOffset(a) : null, i.AcceptedBy)).ToArray());
-        });
+        group.MapGet("/{id:guid}/invitations", async (Guid id, ClaimsPrincipal user, WorkspaceResolver resolver, WorkspaceService workspaces, CancellationToken ct) =>
+            TypedResults.Ok(await workspaces.InvitationsAsync(await RequireAsync(resolver, user, id, Permission.Read, ct), ct)));
 
-        group.MapPost("/{id:guid}/invitations", async (Guid id, InviteRequest request, HttpContext http, ClaimsPrincipal user, WorkspaceResolver resolver, AccountService accounts, AuditLog audit, CancellationToken ct) =>
+        group.MapPost("/{id:guid}/invitations", async (Guid id, InviteRequest request, HttpContext http, ClaimsPrincipal user, WorkspaceResolver resolver, WorkspaceService workspaces, CancellationToken ct) =>
         {
-            var ws = await RequireAsync(resolver, user, id, Permission.Admin, ct);
-            var role = ParseRole(request.Role, ws);
-            var (invitation, token) = await accounts.InviteAsync(id, role, request.Email, ws.UserName, ct);
-            await audit.WriteAsync(id, ws.UserName, "invitation.created", request.Email ?? "(link)", role.ToWire(), ct);
-            var url = $"{http.Request.Scheme}://{http.Request.Host}/account/register?invitation={token}";
-            return TypedResults.Created($"/api/workspaces/{id}/invitations", new CreatedInvitationDto(invitation.Id, role.ToWire(), token, url, Jobs.JobMapping.AsOffset(invitation.ExpiresAt)));
+            var created = await workspaces.InviteAsync(await RequireAsync(resolver, user, id, Permission.Read, ct), request.Role, request.Email,
+                $"{http.Request.Scheme}://{http.Request.Host}", ct);
+            return TypedResults.Created($"/api/workspaces/{id}/invitations", created);
         });
 
         root.MapPost("/invitations/accept", async (AcceptInvitationRequest request, ClaimsPrincipal user, AccountService accounts, IDbContextFactory<StudioDbContext> dbf, CancellationToken ct) =>
@@ -219,14 +174,6 @@ public static class WorkspacesApi
         return ws;
     }
 
-    private static WorkspaceRole ParseRole(string? value, WorkspaceContext ws)
-    {
-        if (!WorkspaceRoles.TryParse(value, out var role) || role == WorkspaceRole.Owner)
-            throw DomainValidationException.For("role", $"role must be one of viewer, member, admin (got '{value}'); ownership moves by transfer.");
-        if (role > ws.Role) throw new ForbiddenException($"You cannot grant a role above your own ('{ws.Role.ToWire()}').");
-        return role;
-    }
-
     private static DomainValidationException IdentityErrors(string field, IdentityResult result)
     {
         var errors = new ValidationErrors();
@@ -235,7 +182,4 @@ public static class WorkspacesApi
     }
 
     private static string UserId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenException("Sign in first.");
-
-    private static WorkspaceDto ToDto(Workspace w, WorkspaceRole role, int members) =>
-        new(w.Id, w.Name, role.ToWire(), w.IterationsUsed, w.IterationLimit, members, Jobs.JobMapping.AsOffset(w.CreatedAt));
 }

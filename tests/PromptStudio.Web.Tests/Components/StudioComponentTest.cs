@@ -45,6 +45,10 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<DatasetService>();
         Services.AddSingleton<PromptStudio.Web.Auth.AuditLog>();
         Services.AddProviders(configuration);
+        Services.Configure<PromptStudio.Web.Auth.AuthOptions>(_ => { });
+        Services.AddSingleton<PromptStudio.Web.Auth.AccountService>();
+        Services.AddSingleton<PromptStudio.Web.Api.ApiKeyService>();
+        Services.AddSingleton<WorkspaceService>();
         Services.AddScoped(_ => Infrastructure.TestWorkspaces.SignedIn(WorkspaceRole));
         Services.AddMudServices();
         JSInterop.Mode = JSRuntimeMode.Loose;

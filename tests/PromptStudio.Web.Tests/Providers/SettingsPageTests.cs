@@ -21,6 +21,9 @@ public sealed class SettingsPageTests : FakeServerTestBase
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddMudServices();
         ctx.Services.AddSingleton(App.Services.GetRequiredService<ProviderService>());
+        ctx.Services.AddSingleton(App.Services.GetRequiredService<WorkspaceService>());
+        ctx.Services.AddSingleton(App.Services.GetRequiredService<PromptStudio.Web.Api.ApiKeyService>());
+        ctx.Services.AddSingleton(App.Services.GetRequiredService<PromptStudio.Web.Auth.AuditLog>());
         ctx.Services.AddScoped(_ => Infrastructure.TestWorkspaces.SignedIn(WorkspaceRole.Owner));
         ctx.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         ctx.Render<MudPopoverProvider>();
