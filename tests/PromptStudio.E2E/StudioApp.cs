@@ -1,0 +1,72 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Xunit;
+
+[assembly: AssemblyFixture(typeof(PromptStudio.E2E.StudioApp))]
+// Two cores: the browser and the app under test need them more than a second test does.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace PromptStudio.E2E;
+
+/// <summary>
+/// The whole app on a real port (Kestrel on 127.0.0.1, port chosen by the OS) with a database file of its
+/// own, its job workers running, and one Chromium for all tests. Each test gets a fresh browser context.
+/// </summary>
+public sealed class StudioApp : IAsyncLifetime
+{
+    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"promptstudio-e2e-{Guid.NewGuid():N}.db");
+    private AppFactory? _factory;
+    private IPlaywright? _playwright;
+
+    public PlaywrightSettings Settings { get; } = PlaywrightSettings.Load();
+
+    public string BaseUrl { get; private set; } = "";
+
+    public IBrowser Browser { get; private set; } = default!;
+
+    public IServiceProvider Services => _factory!.Services;
+
+    public async ValueTask InitializeAsync()
+    {
+        _factory = new AppFactory(_databasePath);
+        _factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        _factory.StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        BaseUrl = addresses.First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal);
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Settings.ExecutablePath,
+            Headless = Settings.Headless,
+            Args = Settings.Args,
+        });
+        Assertions.SetDefaultExpectTimeout(Settings.ExpectTimeoutMs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        if (_factory is not null) await _factory.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        foreach (var file in new[] { _databasePath, _databasePath + "-wal", _databasePath + "-shm" }) File.Delete(file);
+    }
+
+    private sealed class AppFactory(string databasePath) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            // Outside Development the static web assets (MudBlazor's CSS and JS, app.css) need this to be served from the build.
+            builder.UseStaticWebAssets();
+            builder.UseSetting("ConnectionStrings:Default", databasePath);
+            builder.UseSetting("Jobs:MaxConcurrentJobs", "2");
+        }
+    }
+}
