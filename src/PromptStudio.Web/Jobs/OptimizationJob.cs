@@ -90,7 +90,8 @@ public sealed class OptimizationJob
         UpdatedAt = now;
         if (action == JobAction.Start) StartedAt ??= now;
         if (Status.IsTerminal()) CompletedAt = now;
-        // A resume also clears the pause its owner carried out (the owner never writes RequestedAction back).
+        // The owner never writes RequestedAction, so a pause it carried out is still stored: a resume clears it,
+        // or the next owner's heartbeat would pause the job again.
         if (Status != JobStatus.Running || action == JobAction.Resume) RequestedAction = null;
     }
 

@@ -146,10 +146,10 @@ public sealed class JobPageTests : StudioComponentTest
     private static bool IsEnabled(IRenderedComponent<JobPage> page, string testId) =>
         !page.Find($"[data-testid={testId}]").HasAttribute("disabled");
 
-    /// <summary>Segments of the first line series' SVG path ("M x y L x y …"): one fewer than its points.</summary>
+    /// <summary>Segments of the best-so-far line's SVG path ("M x y L x y …"), one fewer than its points; it is the last series drawn.</summary>
     private static int BestSoFarSegments(IRenderedComponent<JobPage> page)
     {
-        var path = page.Find("[data-testid=score-chart] path.mud-chart-line").GetAttribute("d") ?? "";
+        var path = page.FindAll("[data-testid=score-chart] path.mud-chart-line")[^1].GetAttribute("d") ?? "";
         return path.Split(' ').Count(t => t == "L");
     }
 }

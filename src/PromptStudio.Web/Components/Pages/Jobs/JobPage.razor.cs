@@ -22,6 +22,7 @@ internal readonly record struct JobUpdate(JobEventDto? Event, JobDto? Job);
 public sealed partial class JobPage : IAsyncDisposable
 {
     private const int EventPage = 5000;
+    private const string BestSoFar = "Best so far";
     private static readonly TimeSpan ResultsInterval = TimeSpan.FromSeconds(1);
 
     private readonly CancellationTokenSource _disposed = new();
@@ -218,9 +219,12 @@ public sealed partial class JobPage : IAsyncDisposable
             best[p.Iteration] = p.BestSoFar;
             candidates[p.Iteration] = p.IterationBest;
         }
-        var series = new List<(string, double?[])> { ("Best so far", best), ("Iteration's best candidate", candidates) };
+        // Later series are drawn on top: the best-so-far line must not hide under the candidates' line it often equals.
+        var series = new List<(string, double?[])>();
         if (job.BaselineScore is { } baseline) series.Add(("Baseline", Enumerable.Repeat<double?>(baseline, length).ToArray()));
         if (job.Config.TargetScore is { } target) series.Add(("Target", Enumerable.Repeat<double?>(target, length).ToArray()));
+        series.Add(("Iteration's best candidate", candidates));
+        series.Add((BestSoFar, best));
         return series;
     }
 
