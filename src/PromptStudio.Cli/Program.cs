@@ -1,0 +1,3 @@
+using PromptStudio.Cli;
+
+return await PromptStudioCli.RunAsync(args, CliHost.FromProcess());
