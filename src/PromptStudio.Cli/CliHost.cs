@@ -24,13 +24,17 @@ public sealed class CliHost
     /// <summary>Replaces the HTTP handler of every request the run makes (tests stub the server with it).</summary>
     public Func<HttpMessageHandler>? HttpMessageHandlerFactory { get; init; }
 
-    public static CliHost FromProcess() => new()
+    public static CliHost FromProcess()
     {
-        Out = System.Console.Out,
-        Error = System.Console.Error,
-        Console = AnsiConsole.Console,
-        ErrorConsole = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) }),
-    };
+        var console = AnsiConsole.Console;
+        var errorConsole = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) });
+        // Piped output has no width to fit; Spectre would assume 80 columns and wrap ids and tables needlessly.
+        if (System.Console.IsOutputRedirected) console.Profile.Width = PipeWidth;
+        if (System.Console.IsErrorRedirected) errorConsole.Profile.Width = PipeWidth;
+        return new CliHost { Out = System.Console.Out, Error = System.Console.Error, Console = console, ErrorConsole = errorConsole };
+    }
+
+    private const int PipeWidth = 200;
 
     /// <summary>A host writing plain text (no colours, no live display) to the given writers.</summary>
     public static CliHost ForWriters(TextWriter output, TextWriter error, Func<string, string?> environment, int width = 200) => new()
