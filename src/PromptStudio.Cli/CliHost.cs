@@ -6,7 +6,7 @@ namespace PromptStudio.Cli;
 /// What a run of the CLI talks to: its output streams, its environment and, for tests, the HTTP handler.
 /// The process gets the real console; tests pass writers they read afterwards.
 /// </summary>
-public sealed class CliHost
+public sealed record CliHost
 {
     /// <summary>Standard output: human output through <see cref="Console"/>, and raw JSON or exported data.</summary>
     public required TextWriter Out { get; init; }
