@@ -77,18 +77,19 @@ public static class PromptCommands
         var id = Id(description: "Any version of the prompt");
         var template = new Option<string?>("--template") { Description = "The new template (default: the previous version's)" };
         var templateFile = new Option<FileInfo?>("--template-file") { Description = "Read the new template from a file" };
-        var system = new Option<string?>("--system") { Description = "The new system prompt" };
+        var system = new Option<string?>("--system") { Description = "The new system prompt (default: the previous version's; \"\" removes it)" };
         var systemFile = new Option<FileInfo?>("--system-file") { Description = "Read the new system prompt from a file" };
         var name = new Option<string?>("--name") { Description = "A new name" };
         var description = new Option<string?>("--description") { Description = "A new description" };
         var command = new Command("add-version", "Add a version of a prompt; it becomes the latest") { id, template, templateFile, system, systemFile, name, description };
         return command.Handle(host, async ctx =>
         {
-            var request = new AddPromptVersionRequest(
-                await TextAsync(ctx.Get(template), ctx.Get(templateFile), "--template", required: false, ctx.CancellationToken),
-                await TextAsync(ctx.Get(system), ctx.Get(systemFile), "--system", required: false, ctx.CancellationToken),
-                ctx.Get(name),
-                ctx.Get(description));
+            var newTemplate = await TextAsync(ctx.Get(template), ctx.Get(templateFile), "--template", required: false, ctx.CancellationToken);
+            var newSystem = await TextAsync(ctx.Get(system), ctx.Get(systemFile), "--system", required: false, ctx.CancellationToken);
+            // The server needs the whole text of a version and drops a system prompt that is not sent: what is not
+            // given here is carried over from the latest version (--system "" removes the system prompt).
+            var latest = (await ctx.Client.GetPromptVersionsAsync(ctx.Get(id), ctx.CancellationToken)).Single(v => v.IsLatest);
+            var request = new AddPromptVersionRequest(newTemplate ?? latest.Template, newSystem ?? latest.SystemPrompt, ctx.Get(name), ctx.Get(description));
             var prompt = await ctx.Client.AddPromptVersionAsync(ctx.Get(id), request, ctx.CancellationToken);
             if (ctx.Json) ctx.WriteJson(prompt);
             else ctx.Console.MarkupLine($"Added version [bold]v{prompt.Version}[/] of {Markup.Escape(prompt.Name)} (id {prompt.Id})");

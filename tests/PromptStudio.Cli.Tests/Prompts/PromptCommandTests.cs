@@ -8,7 +8,7 @@ public sealed class PromptCommandTests(LiveServer server) : IClassFixture<LiveSe
     private readonly CliRunner _cli = new(server);
 
     [Fact]
-    public async Task CreateAddVersionVersionsAndDiff_WorkTogether()
+    public async Task CreateAddVersionVersionsAndDiff_WorkTogether_AndANewVersionKeepsWhatIsNotGiven()
     {
         var created = await _cli.RunAsync("prompts", "create", "--name", "Greeter", "--template", "Say hello to {{name}}.", "--system", "Be brief.", "--json");
         Assert.True(created.ExitCode == 0, created.ToString());
@@ -35,8 +35,13 @@ public sealed class PromptCommandTests(LiveServer server) : IClassFixture<LiveSe
         Assert.Contains("Be brief.", show.Out);
         Assert.Contains("Mention the weather.", show.Out);
 
+        var withoutSystem = await _cli.RunAsync("prompts", "add-version", v1.Id.ToString(), "--system", "", "--json");
+        Assert.True(withoutSystem.ExitCode == 0, withoutSystem.ToString());
+        var v3 = withoutSystem.Json<PromptDto>();
+        Assert.Equal((3, v2.Template, null), (v3.Version, v3.Template, v3.SystemPrompt));
+
         var list = await _cli.RunAsync("prompts", "list", "--json");
-        Assert.Contains(list.Json<List<PromptDto>>(), p => p.Id == v2.Id && p.IsLatest);
+        Assert.Contains(list.Json<List<PromptDto>>(), p => p.Id == v3.Id && p.IsLatest);
     }
 
     [Fact]
