@@ -33,6 +33,33 @@ public sealed class WatchAsyncTests(LiveServer server) : IClassFixture<LiveServe
     }
 
     [Fact]
+    public async Task WatchAsync_FillsGapsInTheLiveStream_FromTheEventsEndpoint()
+    {
+        var dropped = new System.Collections.Concurrent.ConcurrentBag<long>();
+        server.DropEvent = e =>
+        {
+            if (e.IsTerminal() || e.Id % 5 != 3) return false;
+            dropped.Add(e.Id);
+            return true;
+        };
+        try
+        {
+            var job = await _client.StartAsync(Jobs.DryRun(maxIterations: 4, latencyMs: 2));
+
+            var received = await ToListAsync(_client.WatchAsync(job.Id));
+
+            Assert.NotEmpty(dropped);
+            Assert.Equal(Enumerable.Range(1, received.Count).Select(i => (long)i), received.Select(e => e.Id));
+            Assert.Equal((await _client.GetJobAsync(job.Id)).LastEventId, received[^1].Id);
+            Assert.Equal("job_complete", received[^1].Type);
+        }
+        finally
+        {
+            server.DropEvent = null;
+        }
+    }
+
+    [Fact]
     public async Task WatchAsync_OfAJobThatHasAlreadyEnded_DeliversTheRestAndEnds()
     {
         var job = await _client.StartAsync(Jobs.DryRun(maxIterations: 2));

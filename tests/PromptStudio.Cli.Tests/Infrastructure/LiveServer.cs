@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using PromptStudio.Client;
+using PromptStudio.Web.Hubs;
 
 namespace PromptStudio.Cli.Tests.Infrastructure;
 
@@ -28,6 +29,9 @@ public sealed class LiveServer : WebApplicationFactory<global::Program>, IAsyncL
 
     public Uri BaseUrl { get; private set; } = null!;
 
+    /// <summary>When set, the hub silently leaves out the events it picks (see <see cref="GappyHubContext"/>).</summary>
+    public Func<JobEventDto, bool>? DropEvent { get; set; }
+
     public ValueTask InitializeAsync()
     {
         StartServer();
@@ -43,7 +47,12 @@ public sealed class LiveServer : WebApplicationFactory<global::Program>, IAsyncL
         builder.UseSetting("Jobs:MaxConcurrentJobs", "2");
         builder.UseSetting("Jobs:ControlTimeout", "00:00:20");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.ConfigureTestServices(services => services.Configure<HubOptions>(o => o.AddFilter(Hub)));
+        builder.ConfigureTestServices(services =>
+        {
+            services.Configure<HubOptions>(o => o.AddFilter(Hub));
+            services.AddSingleton<IHubContext<OptimizationHub, IOptimizationClient>>(sp =>
+                new GappyHubContext(sp.GetRequiredService<IHubContext<OptimizationHub>>(), e => DropEvent?.Invoke(e) ?? false));
+        });
     }
 
     /// <summary>A client library instance for this server.</summary>
