@@ -81,7 +81,7 @@ public static class ConfigCommands
             }
             else
             {
-                grid.AddRow(new Text("workspace"), new Text($"the server's default ({prompts!.Count} prompts); it has no accounts yet"));
+                grid.AddRow(new Text("workspace"), new Text($"the server's only one ({prompts!.Count} prompt{(prompts.Count == 1 ? "" : "s")}); this server has no accounts"));
             }
             ctx.Console.Write(grid);
             return ExitCodes.Success;
