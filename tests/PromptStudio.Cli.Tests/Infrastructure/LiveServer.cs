@@ -55,11 +55,21 @@ public sealed class LiveServer : WebApplicationFactory<global::Program>, IAsyncL
         });
     }
 
+    /// <summary>
+    /// The key every client of these tests sends (as a bearer token, and to the hub). The server does not check keys
+    /// yet; once it does, this is the key the fixture has to create.
+    /// </summary>
+    public const string ApiKey = "ps_test_0123456789abcdef";
+
     /// <summary>A client library instance for this server.</summary>
-    public PromptStudioClient Client(string? apiKey = null) => new(new PromptStudioClientOptions { BaseUrl = BaseUrl, ApiKey = apiKey });
+    public PromptStudioClient Client() => new(new PromptStudioClientOptions { BaseUrl = BaseUrl, ApiKey = ApiKey });
 
     /// <summary>Environment for a CLI run against this server.</summary>
-    public Dictionary<string, string> CliEnvironment() => new() { ["PROMPTSTUDIO_URL"] = BaseUrl.AbsoluteUri };
+    public Dictionary<string, string> CliEnvironment() => new()
+    {
+        ["PROMPTSTUDIO_URL"] = BaseUrl.AbsoluteUri,
+        ["PROMPTSTUDIO_API_KEY"] = ApiKey,
+    };
 
     public override async ValueTask DisposeAsync()
     {

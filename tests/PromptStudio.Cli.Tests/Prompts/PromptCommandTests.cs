@@ -63,14 +63,15 @@ public sealed class PromptCommandTests(LiveServer server) : IClassFixture<LiveSe
     }
 
     [Fact]
-    public async Task Whoami_AgainstAServerWithoutAccounts_ShowsTheServerAndThatNoKeyIsSet()
+    public async Task Whoami_AgainstAServerWithoutAccounts_ShowsTheServerAndTheMaskedKey()
     {
         var run = await _cli.RunAsync("whoami");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains(server.BaseUrl.AbsoluteUri, run.Out);
         Assert.Contains("reachable", run.Out);
-        Assert.Contains("(none)", run.Out);
+        Assert.Contains("ps_t…cdef", run.Out);
+        Assert.DoesNotContain(LiveServer.ApiKey, run.Out);
     }
 
     public void Dispose() => _cli.Dispose();
