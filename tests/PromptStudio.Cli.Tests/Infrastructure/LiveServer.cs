@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
@@ -32,12 +33,27 @@ public sealed class LiveServer : WebApplicationFactory<global::Program>, IAsyncL
     /// <summary>When set, the hub silently leaves out the events it picks (see <see cref="GappyHubContext"/>).</summary>
     public Func<JobEventDto, bool>? DropEvent { get; set; }
 
-    public ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         StartServer();
         var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = new Uri(address);
-        return ValueTask.CompletedTask;
+        ApiKey = await CreateApiKeyAsync();
+    }
+
+    /// <summary>Registers the first account (owner of the demo workspace) and creates an admin-scoped key for it.</summary>
+    private async Task<string> CreateApiKeyAsync()
+    {
+        using var http = new HttpClient { BaseAddress = BaseUrl };
+        var credentials = new { email = "cli@test.local", password = "correct-horse-42" };
+        (await http.PostAsJsonAsync("/api/auth/register", credentials)).EnsureSuccessStatusCode();
+        var login = await http.PostAsJsonAsync("/api/auth/login", credentials);
+        login.EnsureSuccessStatusCode();
+        var token = (await login.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("accessToken").GetString();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var created = await http.PostAsJsonAsync("/api/keys", new { name = "cli tests", scope = "admin" });
+        created.EnsureSuccessStatusCode();
+        return (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("key").GetString()!;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -55,11 +71,8 @@ public sealed class LiveServer : WebApplicationFactory<global::Program>, IAsyncL
         });
     }
 
-    /// <summary>
-    /// The key every client of these tests sends (as a bearer token, and to the hub). The server does not check keys
-    /// yet; once it does, this is the key the fixture has to create.
-    /// </summary>
-    public const string ApiKey = "ps_test_0123456789abcdef";
+    /// <summary>The key every client of these tests sends (as a bearer token, and to the hub), created at start-up.</summary>
+    public string ApiKey { get; private set; } = "";
 
     /// <summary>A client library instance for this server.</summary>
     public PromptStudioClient Client() => new(new PromptStudioClientOptions { BaseUrl = BaseUrl, ApiKey = ApiKey });

@@ -63,15 +63,29 @@ public sealed class PromptCommandTests(LiveServer server) : IClassFixture<LiveSe
     }
 
     [Fact]
-    public async Task Whoami_AgainstAServerWithoutAccounts_ShowsTheServerAndTheMaskedKey()
+    public async Task Whoami_ShowsTheServer_TheKeysOwnerWorkspaceAndRole_AndOnlyTheMaskedKey()
     {
         var run = await _cli.RunAsync("whoami");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains(server.BaseUrl.AbsoluteUri, run.Out);
         Assert.Contains("reachable", run.Out);
-        Assert.Contains("ps_t…cdef", run.Out);
-        Assert.DoesNotContain(LiveServer.ApiKey, run.Out);
+        Assert.Contains("cli@test.local", run.Out);
+        Assert.Contains("Demo workspace", run.Out);
+        Assert.Contains("owner", run.Out);
+        Assert.Contains($"{server.ApiKey[..4]}…{server.ApiKey[^4..]}", run.Out);
+        Assert.DoesNotContain(server.ApiKey, run.Out);
+    }
+
+    [Fact]
+    public async Task AWrongKey_ExitsWith1_AndPrintsTheServersMessage()
+    {
+        _cli.Environment["PROMPTSTUDIO_API_KEY"] = server.ApiKey[..^4] + "XXXX";
+        var run = await _cli.RunAsync("prompts", "list");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("The API key is not valid.", run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
     }
 
     public void Dispose() => _cli.Dispose();
