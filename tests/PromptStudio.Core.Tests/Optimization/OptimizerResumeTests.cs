@@ -33,15 +33,15 @@ public sealed class OptimizerResumeTests
     }
 
     [Theory]
-    [InlineData(DurabilityPoint.IterationCompleted, 1, StopReasons.Patience)]
+    [InlineData(DurabilityPoint.IterationCompleted, 16, StopReasons.Patience)]
     [InlineData(DurabilityPoint.IterationCompleted, 2, StopReasons.MaxIterations)]
-    [InlineData(DurabilityPoint.IterationCompleted, 7, StopReasons.TargetReached)]
-    [InlineData(DurabilityPoint.CandidatesProposed, 1, StopReasons.Patience)]
+    [InlineData(DurabilityPoint.IterationCompleted, 11, StopReasons.TargetReached)]
+    [InlineData(DurabilityPoint.CandidatesProposed, 16, StopReasons.Patience)]
     [InlineData(DurabilityPoint.CandidatesProposed, 2, StopReasons.MaxIterations)]
-    [InlineData(DurabilityPoint.CandidatesProposed, 7, StopReasons.TargetReached)]
-    [InlineData(DurabilityPoint.CandidateEvaluated, 1, StopReasons.Patience)]
+    [InlineData(DurabilityPoint.CandidatesProposed, 11, StopReasons.TargetReached)]
+    [InlineData(DurabilityPoint.CandidateEvaluated, 16, StopReasons.Patience)]
     [InlineData(DurabilityPoint.CandidateEvaluated, 2, StopReasons.MaxIterations)]
-    [InlineData(DurabilityPoint.CandidateEvaluated, 7, StopReasons.TargetReached)]
+    [InlineData(DurabilityPoint.CandidateEvaluated, 11, StopReasons.TargetReached)]
     public async Task Resume_EndsLikeTheStraightRun_WithoutRedoingSavedWork_WhenPausedAfterAnyDurabilityPoint(
         DurabilityPoint kind, int seed, string stopReason)
     {

@@ -7,7 +7,7 @@ namespace PromptStudio.Core.Tests.Simulation;
 public sealed class SimulatedChatClientTests
 {
     private const string Plain = "Classify this review.";
-    private const string Tuned = "Answer with only the label, nothing else.\nWatch for negations and sarcasm: they flip the meaning.\nWhen the text shows mixed feelings, pick the one that dominates.\nRead the whole text before deciding.\nClassify this review.";
+    private const string Tuned = "Answer with only the label, nothing else.\nWatch for negations and sarcasm: they flip the meaning.\nWhen the text shows mixed feelings, pick the one that dominates.\nRead the whole text before deciding.\nWrite the label in lowercase.\nNeutral means the text states facts without a feeling.\nWorked example: great → positive\nClassify this review.";
 
     private static ChatOptions AnswerKey(int item, string expected = "positive") =>
         new() { AdditionalProperties = new() { [CandidateEvaluator.AnswerKeyProperty] = expected, [CandidateEvaluator.ItemIdProperty] = item } };
@@ -47,7 +47,7 @@ public sealed class SimulatedChatClientTests
         var plain = await CorrectAnswersAsync(Plain);
         var tuned = await CorrectAnswersAsync(Tuned);
 
-        // Rough expectations from the difficulty model: about 20% right at 0.30 accuracy, about 90% at 0.80.
+        // Rough expectations from the difficulty model: about 20% right at 0.28 accuracy, about 90% at 0.86.
         Assert.InRange(plain, 20, 70);
         Assert.InRange(tuned, 160, 200);
     }
@@ -93,12 +93,12 @@ public sealed class SimulatedChatClientTests
 
     [Theory]
     [InlineData("Classify.", SimulatedKnowledge.BaseAccuracy)]
-    [InlineData("ANSWER WITH ONLY THE LABEL. Classify.", 0.50)]
-    [InlineData("Be creative in your reply. Explain your reasoning in detail.", 0.14)]
-    [InlineData("Take your time. Please be polite.", 0.30)]
-    [InlineData(Tuned, 0.80)]
-    [InlineData(Tuned + " lowercase. worked example: world-class", SimulatedKnowledge.MaxAccuracy)]
-    [InlineData(Tuned + " lowercase. worked example: world-class. take your time", SimulatedKnowledge.MaxAccuracy)]
+    [InlineData("ANSWER WITH ONLY THE LABEL. Classify.", 0.44)]
+    [InlineData("Be creative in your reply. Explain your reasoning in detail.", 0.09)]
+    [InlineData("Take your time. Please be polite.", 0.28)]
+    [InlineData(Tuned, 0.86)]
+    [InlineData(Tuned + " world-class. take your time", 0.87)]
+    [InlineData("Be creative. Explain your reasoning in detail. Summarize the text first. Use bullet points.", 0.02)]
     public void Accuracy_AddsTheEffectOfEachInstructionPresent_WithinItsBounds(string prompt, double accuracy) =>
         Assert.Equal(accuracy, SimulatedKnowledge.Accuracy(prompt), 1e-9);
 
