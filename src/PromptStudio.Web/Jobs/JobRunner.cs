@@ -77,12 +77,13 @@ public sealed class JobRunner(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var claimed = db.Database.IsNpgsql()
             // Several nodes race for the same ids: SKIP LOCKED makes the losers claim nothing at once instead of
-            // queueing behind the winner's row lock and then re-checking a row that is no longer claimable.
+            // queueing behind the winner's row lock. A queued job also needs a free lease here: it stays queued until
+            // its owner's first checkpoint, and the poller offers it to every node meanwhile.
             ? await db.Database.ExecuteSqlInterpolatedAsync($"""
                 UPDATE "Jobs" SET "LeaseOwner" = {node}, "LeaseExpiresAt" = {expires}, "LeaseVersion" = "LeaseVersion" + 1
                 WHERE "Id" = (
                     SELECT "Id" FROM "Jobs"
-                    WHERE "Id" = {jobId} AND ("Status" = 'queued' OR ("Status" = 'running' AND ("LeaseOwner" IS NULL OR "LeaseExpiresAt" < {now})))
+                    WHERE "Id" = {jobId} AND "Status" IN ('queued', 'running') AND ("LeaseOwner" IS NULL OR "LeaseExpiresAt" < {now})
                     FOR UPDATE SKIP LOCKED)
                 """, ct)
             // SQLite has one writer at a time, so the conditional UPDATE alone is the claim.
@@ -184,6 +185,14 @@ public sealed class JobRunner(
             int? resultId = null;
             if (outcome.Best.Prompt != original.Text)
             {
+                // Jobs on other nodes may finish on the same prompt at the same moment; on PostgreSQL (read committed)
+                // both would read the same latest version. A transaction-scoped lock per prompt group orders them;
+                // SQLite's single writer already does.
+                if (db.Database.IsNpgsql())
+                {
+                    var key = BitConverter.ToInt64(original.GroupId.ToByteArray(), 0);
+                    await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock({key})");
+                }
                 var latest = await db.Prompts.Where(p => p.GroupId == original.GroupId && p.IsLatest).SingleAsync();
                 var maxVersion = await db.Prompts.Where(p => p.GroupId == original.GroupId).MaxAsync(p => p.Version);
                 var version = latest.NextVersion(maxVersion + 1, null,

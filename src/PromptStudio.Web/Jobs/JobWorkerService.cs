@@ -81,7 +81,7 @@ public sealed class JobWorkerService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var node = options.Value.NodeId;
-        await db.Jobs.Where(j => j.Status == JobStatus.Running && j.LeaseOwner == node)
+        await db.Jobs.Where(j => (j.Status == JobStatus.Running || j.Status == JobStatus.Queued) && j.LeaseOwner == node)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseOwner, (string?)null).SetProperty(j => j.LeaseExpiresAt, (DateTime?)null), ct);
     }
 
@@ -102,8 +102,7 @@ public sealed class JobWorkerService(
                 var now = time.GetUtcNow().UtcDateTime;
                 await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
                 var ids = await db.Jobs.AsNoTracking()
-                    .Where(j => j.Status == JobStatus.Queued ||
-                        (j.Status == JobStatus.Running && (j.LeaseOwner == null || j.LeaseExpiresAt < now)))
+                    .Where(j => (j.Status == JobStatus.Queued || j.Status == JobStatus.Running) && (j.LeaseOwner == null || j.LeaseExpiresAt < now))
                     .OrderBy(j => j.Status == JobStatus.Running ? 0 : 1).ThenBy(j => j.CreatedAt)
                     .Select(j => j.Id).Take(free).ToListAsync(stoppingToken);
                 foreach (var id in ids.Where(id => !running.Contains(id))) queue.Enqueue(id);
