@@ -8,6 +8,7 @@ using PromptStudio.Web.Data;
 using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Hubs;
 using PromptStudio.Web.Jobs;
+using PromptStudio.Web.Operations;
 using PromptStudio.Web.Prompts;
 using PromptStudio.Web.Providers;
 using PromptStudio.Web.Workspaces;
@@ -19,7 +20,7 @@ builder.Services.Configure<JobsOptions>(builder.Configuration.GetSection("Jobs")
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<JobQueue>();
 builder.Services.AddSingleton<RunningJobs>();
-builder.Services.AddSingleton<JobEventBus>();
+builder.Services.AddJobEvents(builder.Configuration);
 builder.Services.AddSingleton<JobService>();
 builder.Services.AddSingleton<JobRunner>();
 builder.Services.AddSingleton<PromptService>();
@@ -30,6 +31,7 @@ builder.Services.AddSingleton<WorkspaceService>();
 builder.Services.AddStudioAuth(builder.Configuration);
 builder.Services.AddProviders(builder.Configuration);
 builder.Services.AddHostedService<JobWorkerService>();
+builder.Services.AddStudioHealthChecks();
 
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<DomainExceptionHandler>();
@@ -37,7 +39,7 @@ builder.Services.AddExceptionHandler<DomainExceptionHandler>();
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.AllowTrailingCommas = true);
 builder.Services.AddOpenApi();
-builder.Services.AddSignalR(o => o.AddFilter<WorkspaceHubFilter>());
+builder.Services.AddSignalR(o => o.AddFilter<WorkspaceHubFilter>()).AddStudioBackplane(builder.Configuration);
 builder.Services.AddSingleton<WorkspaceHubFilter>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -56,11 +58,12 @@ app.UseAuthorization();
 app.UseRateLimiter();
 app.UseAntiforgery();
 
-// The explicit allow-list of anonymous endpoints: static assets, the sign-in API (AuthApi) and the
+// The explicit allow-list of anonymous endpoints: static assets, the sign-in API (AuthApi), the health probes and the
 // account pages ([AllowAnonymous]). Everything else falls under the authenticated-user fallback policy.
 app.MapStaticAssets().AllowAnonymous();
 app.MapOpenApi();
 app.MapAuthApi();
+app.MapStudioHealth();
 
 // Every API area hangs off this group: authenticated, scoped to the caller's workspace, and permission-checked.
 var api = app.MapGroup("/api").RequireWorkspacePermissions();

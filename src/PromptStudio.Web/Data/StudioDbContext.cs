@@ -14,7 +14,7 @@ using PromptStudio.Web.Workspaces;
 
 namespace PromptStudio.Web.Data;
 
-public sealed class StudioDbContext(DbContextOptions<StudioDbContext> options) : IdentityDbContext<StudioUser>(options)
+public class StudioDbContext(DbContextOptions<StudioDbContext> options) : IdentityDbContext<StudioUser>(options)
 {
     public DbSet<Workspace> Workspaces => Set<Workspace>();
     public DbSet<Prompt> Prompts => Set<Prompt>();

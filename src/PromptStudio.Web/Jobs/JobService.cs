@@ -20,6 +20,7 @@ public sealed class JobService(
     JobQueue queue,
     RunningJobs running,
     JobEventBus bus,
+    IJobEventPublisher publisher,
     IOptions<JobsOptions> options,
     Auth.AuditLog audit,
     TimeProvider time,
@@ -270,8 +271,8 @@ public sealed class JobService(
 
     internal void Announce(Guid workspaceId, JobDto job, params JobEvent[] events)
     {
-        bus.Publish(events.Select(e => e.ToDto()).ToList());
-        bus.PublishJob(workspaceId, job);
+        publisher.Publish(events.Select(e => e.ToDto()).ToList());
+        publisher.PublishJob(workspaceId, job);
     }
 
     internal async Task<JobDto> ToDtoAsync(StudioDbContext db, OptimizationJob job, CancellationToken ct)

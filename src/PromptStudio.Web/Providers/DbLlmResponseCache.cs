@@ -17,9 +17,9 @@ public sealed class DbLlmResponseCache(IDbContextFactory<StudioDbContext> dbFact
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
-        // Two jobs may ask the same question at once; the first answer stored wins (SQLite and PostgreSQL both speak this).
+        // Two jobs may ask the same question at once; the first answer stored wins (SQLite and PostgreSQL both speak this; quoted names, which PostgreSQL would otherwise fold to lower case).
         await db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO LlmCache (Key, Model, ResponseJson, CreatedAt) VALUES ({key}, {model}, {responseJson}, {now}) ON CONFLICT DO NOTHING",
+            $"INSERT INTO \"LlmCache\" (\"Key\", \"Model\", \"ResponseJson\", \"CreatedAt\") VALUES ({key}, {model}, {responseJson}, {now}) ON CONFLICT DO NOTHING",
             cancellationToken);
     }
 }

@@ -12,6 +12,7 @@ using PromptStudio.Core.Jobs;
 using PromptStudio.Web.Data;
 using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Jobs;
+using PromptStudio.Web.Operations;
 using PromptStudio.Web.Prompts;
 using PromptStudio.Web.Providers;
 using PromptStudio.Web.Workspaces;
@@ -39,7 +40,7 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
         Services.Configure<JobsOptions>(_ => { });
         Services.AddSingleton<JobQueue>();
         Services.AddSingleton<RunningJobs>();
-        Services.AddSingleton<JobEventBus>();
+        Services.AddJobEvents(configuration);
         Services.AddSingleton<JobService>();
         Services.AddSingleton<PromptService>();
         Services.AddSingleton<DatasetService>();

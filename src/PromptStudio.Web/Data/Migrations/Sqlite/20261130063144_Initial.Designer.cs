@@ -8,7 +8,7 @@ using PromptStudio.Web.Data;
 
 #nullable disable
 
-namespace PromptStudio.Web.Data.Migrations
+namespace PromptStudio.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(StudioDbContext))]
     [Migration("20261130063144_Initial")]
