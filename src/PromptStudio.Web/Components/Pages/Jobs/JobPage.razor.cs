@@ -23,6 +23,7 @@ public sealed partial class JobPage : IAsyncDisposable
 {
     private const int EventPage = 5000;
     private const string BestSoFar = "Best so far";
+    private static readonly string[] ReferenceLines = ["Baseline", "Target"];
     private static readonly TimeSpan ResultsInterval = TimeSpan.FromSeconds(1);
 
     private readonly CancellationTokenSource _disposed = new();
