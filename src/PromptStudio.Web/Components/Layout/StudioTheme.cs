@@ -35,6 +35,9 @@ public static class StudioTheme
             WarningContrastText = "#000000",
             Error = "#ef9a9a",
             ErrorContrastText = "#000000",
+            // MudBlazor's dark default (50 % white) is too faint for labels and helper texts.
+            TextSecondary = "rgba(255,255,255,0.78)",
+            ActionDefault = "rgba(255,255,255,0.78)",
         },
     };
 }

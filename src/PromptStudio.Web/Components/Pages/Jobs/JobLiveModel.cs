@@ -15,7 +15,7 @@ public sealed record ScorePoint(int Iteration, double? BestSoFar, double? Iterat
 /// </summary>
 public sealed class JobLiveModel(JobDto job)
 {
-    public const int LogCapacity = 300;
+    public const int LogCapacity = 200;
 
     private readonly SortedDictionary<int, ScorePoint> _points = [];
     private readonly LinkedList<JobEventDto> _log = [];

@@ -23,6 +23,7 @@ public sealed partial class JobPage : IAsyncDisposable
 {
     private const int EventPage = 5000;
     private const string BestSoFar = "Best so far";
+    private static readonly string[] ReferenceLines = ["Baseline", "Target"];
     private static readonly TimeSpan ResultsInterval = TimeSpan.FromSeconds(1);
 
     private readonly CancellationTokenSource _disposed = new();
@@ -231,10 +232,10 @@ public sealed partial class JobPage : IAsyncDisposable
     private string ChartCaption()
     {
         var job = _model!.Job;
-        var done = _model.CompletedPoints;
-        return done == 0
-            ? "No iteration has finished yet."
-            : $"{done} scored iteration{(done == 1 ? "" : "s")}, baseline {Formats.Score(job.BaselineScore)}, best {Formats.Score(job.BestScore)}"
+        var iterations = _model.CompletedPoints - 1;
+        return iterations < 0
+            ? "The baseline is not scored yet."
+            : $"Iteration 0 is the baseline ({Formats.Score(job.BaselineScore)}); {iterations} iteration{(iterations == 1 ? "" : "s")} scored since, best {Formats.Score(job.BestScore)}"
               + (job.Config.TargetScore is { } t ? $", target {Formats.Score(t)}." : ".");
     }
 
