@@ -18,7 +18,8 @@ using PromptStudio.Web.Data;
 using PromptStudio.Web.Providers;
 
 // Engine throughput (issue 4, "Measure and report"):
-//   dotnet run -c Release --project bench/PromptStudio.Bench [-- --items 1000 --latency-ms 50 --write docs/benchmarks.md]
+//   dotnet run -c Release --project bench/PromptStudio.Bench [-- --items 1000 --latency-ms 50 --c 1,8,32,64 --write docs/benchmarks.md]
+//   (--probe: where the engine's CPU goes per layer, without a network)
 if (args is ["serve", var portText, var latencyText])
 {
     // The server lives as long as its parent: it stops when the parent's end of stdin closes.
@@ -34,7 +35,7 @@ if (args is ["serve", var portText, var latencyText])
 var items = Option("--items", 1000);
 var latency = TimeSpan.FromMilliseconds(Option("--latency-ms", 50));
 var write = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
-int[] levels = [1, 8, 32, 64];
+var levels = (args.SkipWhile(a => a != "--c").Skip(1).FirstOrDefault() ?? "1,8,32,64").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
 var port = FreePort();
 
 // The same executable in server mode (through `dotnet` when run as a dll).

@@ -109,6 +109,14 @@ public sealed class DbLlmResponseCache(IDbContextFactory<StudioDbContext> dbFact
         await using var connection = factory.CreateConnection()!;
         connection.ConnectionString = connectionString;
         await connection.OpenAsync();
+        if (connection.GetType().Name == "SqliteConnection")
+        {
+            // WAL with synchronous=NORMAL: a commit survives a process crash without waiting for the disk;
+            // only a power loss may drop the last batches, which are then paid for again.
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA synchronous=NORMAL";
+            await pragma.ExecuteNonQueryAsync();
+        }
         await using var transaction = await connection.BeginTransactionAsync();
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
