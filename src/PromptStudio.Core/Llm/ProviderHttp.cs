@@ -36,7 +36,7 @@ public static class ProviderHttp
         return new HttpClient(errors) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    internal static ResiliencePipeline<HttpResponseMessage> Pipeline(ProviderLimiter limiter, LlmPipelineOptions options)
+    public static ResiliencePipeline<HttpResponseMessage> Pipeline(ProviderLimiter limiter, LlmPipelineOptions options)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
         if (options.MaxRetries > 0)

@@ -89,20 +89,24 @@ public sealed class FakeLlmServer : IAsyncDisposable
         var server = new FakeLlmServer(app);
         app.MapPost("/v1/chat/completions", ctx => server.HandleAsync(ctx, ollama: false));
         app.MapPost("/api/chat", ctx => server.HandleAsync(ctx, ollama: true));
+        app.MapPost("/v1/messages", ctx => server.HandleAsync(ctx, ollama: false, anthropic: true));
         await app.StartAsync();
         var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()!.Addresses.First() : throw new InvalidOperationException();
         server.Port = new Uri(address).Port;
         return server;
     }
 
-    private async Task HandleAsync(HttpContext ctx, bool ollama)
+    private async Task HandleAsync(HttpContext ctx, bool ollama, bool anthropic = false)
     {
         var now = Track(+1);
         try
         {
             var body = await JsonNode.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
             var messages = body?["messages"]?.AsArray().Select(m => (m?["role"]?.GetValue<string>() ?? "", ContentOf(m?["content"]))).ToList() ?? [];
-            var call = new FakeCall(Interlocked.Increment(ref _number), now, ctx.Request.Path, body?["model"]?.GetValue<string>(), messages, ctx.Request.Headers.Authorization);
+            if (body?["system"] is { } system) messages.Insert(0, ("system", ContentOf(system)));
+            var call = new FakeCall(Interlocked.Increment(ref _number), now, ctx.Request.Path, body?["model"]?.GetValue<string>(), messages,
+                // The Anthropic SDK sends the key as x-api-key or as a bearer token, depending on its version.
+                anthropic && ctx.Request.Headers.TryGetValue("x-api-key", out var apiKey) ? apiKey.ToString() : ctx.Request.Headers.Authorization.ToString());
             Calls.Enqueue(call);
             var reply = Script(call);
 
@@ -121,7 +125,19 @@ public sealed class FakeLlmServer : IAsyncDisposable
             Interlocked.Add(ref _inputTokens, reply.InputTokens);
             Interlocked.Add(ref _outputTokens, reply.OutputTokens);
             var model = call.Model ?? "fake-model";
-            object answer = ollama
+            object answer = anthropic
+                ? new
+                {
+                    id = $"msg_{call.Number}",
+                    type = "message",
+                    role = "assistant",
+                    model,
+                    content = new[] { new { type = "text", text = reply.Content } },
+                    stop_reason = "end_turn",
+                    stop_sequence = (string?)null,
+                    usage = new { input_tokens = reply.InputTokens, output_tokens = reply.OutputTokens },
+                }
+                : ollama
                 ? new
                 {
                     model,

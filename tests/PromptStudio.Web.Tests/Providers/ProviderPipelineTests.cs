@@ -17,7 +17,7 @@ public sealed class ProviderPipelineTests : IAsyncLifetime
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     private ProviderRuntime Runtime(int maxConcurrency = 8, int requestsPerMinute = 0, TimeSpan? window = null, string kind = ProviderKinds.OpenAICompatible) =>
-        new(new ProviderSettings(1, "fake", kind, new Uri(kind == ProviderKinds.Ollama ? _server.OllamaBaseUrl : _server.OpenAIBaseUrl), "key",
+        new(new ProviderSettings(1, "fake", kind, new Uri(kind == ProviderKinds.OpenAICompatible ? _server.OpenAIBaseUrl : _server.OllamaBaseUrl), "key",
                 ["m"], "m", maxConcurrency, requestsPerMinute, new Dictionary<string, ModelPrice>()),
             new LlmPipelineOptions { AllowPrivateNetworks = true, RetryBaseDelay = TimeSpan.FromMilliseconds(20), RateWindow = window ?? TimeSpan.FromMinutes(1) });
 
@@ -136,5 +136,32 @@ public sealed class ProviderPipelineTests : IAsyncLifetime
         Assert.Equal("from ollama", response.Text);
         Assert.Equal(7, response.Usage?.InputTokenCount);
         Assert.Equal("/api/chat", _server.Calls.Single().Path);
+    }
+
+    [Fact]
+    public async Task AnthropicShapedServer_AnswersThroughTheAnthropicClient()
+    {
+        _server.Script = _ => new FakeReply("from claude", InputTokens: 9, OutputTokens: 4);
+        using var runtime = Runtime(kind: ProviderKinds.Anthropic);
+
+        var response = await Ask(runtime.ChatClient("m"), "hello");
+
+        Assert.Equal("from claude", response.Text);
+        Assert.Equal(9, response.Usage?.InputTokenCount);
+        var call = _server.Calls.Single();
+        Assert.Equal("/v1/messages", call.Path);
+        Assert.Contains(call.Authorization, new[] { "key", "Bearer key" });
+    }
+
+    [Fact]
+    public async Task AnthropicErrors_CarryTheProvidersMessage()
+    {
+        _server.Script = _ => new FakeReply(Status: 401, RawBody: "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}");
+        using var runtime = Runtime(kind: ProviderKinds.Anthropic);
+
+        var error = await Assert.ThrowsAsync<LlmProviderException>(() => Ask(runtime.ChatClient("m"), "hello"));
+
+        Assert.Equal(401, error.StatusCode);
+        Assert.Equal("invalid x-api-key", error.ProviderMessage);
     }
 }
