@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using PromptStudio.Core.Llm;
 using PromptStudio.Core.Metrics;
 using PromptStudio.Core.Prompts;
 
@@ -88,19 +89,15 @@ public sealed class CandidateEvaluator(
         {
             var response = await chat.GetResponseAsync(messages, options, ct);
             var output = response.Text ?? "";
-            var (score, perMetric) = scorer.Score(output, item.ExpectedOutput);
-            var usage = new LlmUsage(
-                1,
-                response.Usage?.InputTokenCount ?? 0,
-                response.Usage?.OutputTokenCount ?? 0,
-                0m);
-            return (new ItemResult(item.Id, output, score, perMetric), usage);
+            var scored = await scorer.ScoreAsync(output, item, ct);
+            return (new ItemResult(item.Id, output, scored.Score, scored.PerMetric, Reasoning: scored.Reasoning),
+                UsageChatClient.LlmUsageOf(response) + scored.JudgeUsage);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             throw;
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not (OutOfMemoryException or BudgetExceededException) && e is not LlmProviderException { IsFatal: true })
         {
             return (Failed(item, e.Message), new LlmUsage(1, 0, 0, 0m));
         }

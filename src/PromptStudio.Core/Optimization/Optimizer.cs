@@ -1,4 +1,5 @@
 using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Llm;
 using PromptStudio.Core.Prompts;
 
 namespace PromptStudio.Core.Optimization;
@@ -43,6 +44,16 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
             // The time limit, not the user, stopped it: the best prompt found so far is the result.
             if (state.Baseline is null) throw new TimeoutException("The time limit ran out before the baseline was scored.");
             stopReason = StopReasons.Timeout;
+        }
+        catch (StopOptimizationException stop) when (state.Baseline is not null)
+        {
+            // A limit outside the search (quota, budget) ended it cleanly: the best so far is the result.
+            stopReason = stop.StopReason;
+        }
+        catch (BudgetExceededException) when (state.Baseline is { } baseline)
+        {
+            // maxCostUsd / maxLlmCalls: stop cleanly with the best prompt so far; held-out scoring would spend more, so it is skipped.
+            return new OptimizationOutcome(StopReasons.Budget, baseline, state.Best!, state.LastCompleted);
         }
         // The time limit bounds the search only: held-out scoring is the report, so it cannot change why the run stopped.
         return await FinishAsync(run, stopReason, state.Baseline!, state.Best!, state.LastCompleted, cancellationToken);

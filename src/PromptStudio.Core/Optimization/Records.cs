@@ -20,7 +20,8 @@ public sealed record ItemResult(
     string? Output,
     double Score,
     IReadOnlyDictionary<string, double> MetricScores,
-    string? Error = null)
+    string? Error = null,
+    string? Reasoning = null)
 {
     /// <summary>An item passes when every metric gave it full marks.</summary>
     public bool Passed => Error is null && Score >= 0.999_999;

@@ -38,18 +38,47 @@ public sealed class DatasetService(IDbContextFactory<StudioDbContext> dbFactory,
 
     public async Task<IReadOnlyList<DatasetItemDto>> AddItemsAsync(Guid workspaceId, int datasetId, AddDatasetItemsRequest request, CancellationToken ct)
     {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId && d.WorkspaceId == workspaceId, ct)) throw new NotFoundException("Dataset", datasetId);
         var errors = new ValidationErrors();
         if (request.Items is null || request.Items.Count == 0) errors.Add("items", "items must hold at least one item.");
         var items = ToItems(request.Items ?? [], errors);
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
-
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId && d.WorkspaceId == workspaceId, ct)) throw new NotFoundException("Dataset", datasetId);
         foreach (var item in items) item.DatasetId = datasetId;
         db.DatasetItems.AddRange(items);
         await db.SaveChangesAsync(ct);
         return items.Select(ToDto).ToList();
     }
+
+    /// <summary>Replaces an item's fields with <paramref name="input"/>, checked by the same rules as new items.</summary>
+    public async Task<DatasetItemDto> UpdateItemAsync(Guid workspaceId, int datasetId, int itemId, DatasetItemInput input, CancellationToken ct)
+    {
+        var errors = new ValidationErrors();
+        var replacement = ToItems([input], errors);
+        if (!errors.IsEmpty) throw new DomainValidationException(errors);
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var item = await ItemsOf(db, workspaceId, datasetId).FirstOrDefaultAsync(i => i.Id == itemId, ct)
+            ?? throw new NotFoundException("Item", itemId);
+        var values = replacement[0];
+        item.Name = values.Name;
+        item.Input = values.Input;
+        item.ExpectedOutput = values.ExpectedOutput;
+        item.Labels = values.Labels;
+        item.Metadata = values.Metadata;
+        await db.SaveChangesAsync(ct);
+        return ToDto(item);
+    }
+
+    public async Task DeleteItemAsync(Guid workspaceId, int datasetId, int itemId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var deleted = await ItemsOf(db, workspaceId, datasetId).Where(i => i.Id == itemId).ExecuteDeleteAsync(ct);
+        if (deleted == 0) throw new NotFoundException("Item", itemId);
+    }
+
+    private static IQueryable<DatasetItem> ItemsOf(StudioDbContext db, Guid workspaceId, int datasetId) =>
+        db.DatasetItems.Where(i => i.DatasetId == datasetId && db.Datasets.Any(d => d.Id == datasetId && d.WorkspaceId == workspaceId));
 
     public async Task<IReadOnlyList<DatasetDto>> ListAsync(Guid workspaceId, CancellationToken ct)
     {

@@ -4,12 +4,14 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using PromptStudio.Client;
 using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Llm;
 using PromptStudio.Core.Metrics;
 using PromptStudio.Core.Optimization;
 using PromptStudio.Core.Prompts;
 using PromptStudio.Core.Simulation;
 using PromptStudio.Web.Data;
 using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Providers;
 
 namespace PromptStudio.Web.Jobs;
 
@@ -23,6 +25,7 @@ public sealed class JobRunner(
     RunningJobs running,
     IOptions<JobsOptions> options,
     TimeProvider time,
+    ProviderRegistry providers,
     ILogger<JobRunner> logger)
 {
     public async Task RunAsync(Guid jobId, CancellationToken stoppingToken)
@@ -118,7 +121,7 @@ public sealed class JobRunner(
 
         var (train, heldOut) = Split(items, config.Tuning);
         var run = new OptimizationRun(prompt.Text, train, heldOut, config);
-        var optimizer = CreateOptimizer(config);
+        var optimizer = config.DryRun ? CreateOptimizer(config) : await providers.CreateOptimizerAsync(job, config, ct);
         var saved = candidates.Select(ToRecord).ToList();
         TimeSpan? timeLeft = config.Tuning.TimeoutSeconds is { } limit ? TimeSpan.FromSeconds(limit - job.ActiveSeconds) : null;
 
@@ -128,9 +131,6 @@ public sealed class JobRunner(
 
     private static Optimizer CreateOptimizer(OptimizationConfig config)
     {
-        if (!config.DryRun)
-            throw new InvalidOperationException($"No LLM provider serves the model '{config.Model}'. Configure a provider or run with dryRun.");
-
         var latency = TimeSpan.FromMilliseconds(config.Tuning.SimulatedLatencyMs);
         IChatClient chat = new SimulatedChatClient(config.Tuning.Seed, latency);
         var evaluator = new CandidateEvaluator(chat, config.EffectiveModel, new MetricScorer(config.Tuning.EvaluationMetrics),
@@ -240,7 +240,7 @@ public sealed class JobRunner(
         logger.LogError(error, "Job {JobId} failed", job.Id);
         var message = error switch
         {
-            EvaluationFailedException or InvalidOperationException => error.Message,
+            EvaluationFailedException or InvalidOperationException or LlmProviderException or BudgetExceededException => error.Message,
             _ => $"{error.GetType().Name}: {error.Message}",
         };
         try

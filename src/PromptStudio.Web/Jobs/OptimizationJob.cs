@@ -90,7 +90,9 @@ public sealed class OptimizationJob
         UpdatedAt = now;
         if (action == JobAction.Start) StartedAt ??= now;
         if (Status.IsTerminal()) CompletedAt = now;
-        if (Status != JobStatus.Running) RequestedAction = null;
+        // The owner never writes RequestedAction, so a pause it carried out is still stored: a resume clears it,
+        // or the next owner's heartbeat would pause the job again.
+        if (Status != JobStatus.Running || action == JobAction.Resume) RequestedAction = null;
     }
 
     public void Complete(string stopReason, int? resultPromptId, DateTime now)

@@ -12,11 +12,7 @@ public sealed class OptimizationApiTests : IAsyncLifetime
     private readonly StudioFactory _factory = new();
     private HttpClient _http = null!;
 
-    public ValueTask InitializeAsync()
-    {
-        _http = _factory.CreateClient();
-        return ValueTask.CompletedTask;
-    }
+    public async ValueTask InitializeAsync() => _http = await _factory.CreateOwnerClientAsync();
 
     public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
 
@@ -130,7 +126,7 @@ public sealed class OptimizationApiTests : IAsyncLifetime
     public async Task Cancel_WorksOnAQueuedJob()
     {
         await using var factory = new StudioFactory(workers: 1);
-        var http = factory.CreateClient();
+        var http = await factory.CreateOwnerClientAsync();
         var blocker = await http.StartJobAsync(config: Configs.Fast(maxIterations: 100, latencyMs: 30));
         await http.WaitForStatusAsync(blocker.Id, "running");
         var queued = await http.StartJobAsync();

@@ -13,11 +13,7 @@ public sealed class OptimizationHubTests : IAsyncLifetime
     private readonly StudioFactory _factory = new();
     private HttpClient _http = null!;
 
-    public ValueTask InitializeAsync()
-    {
-        _http = _factory.CreateClient();
-        return ValueTask.CompletedTask;
-    }
+    public async ValueTask InitializeAsync() => _http = await _factory.CreateOwnerClientAsync();
 
     public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
 
@@ -28,6 +24,7 @@ public sealed class OptimizationHubTests : IAsyncLifetime
             {
                 o.Transports = HttpTransportType.LongPolling;
                 o.HttpMessageHandlerFactory = _ => _factory.Server.CreateHandler();
+                o.AccessTokenProvider = () => Task.FromResult<string?>(_http.DefaultRequestHeaders.Authorization!.Parameter);
             })
             .Build();
         await connection.StartAsync();

@@ -10,7 +10,7 @@ namespace PromptStudio.Web.Tests.Infrastructure;
 /// The real app on the test server with its own SQLite file. Pass a path to share one database between
 /// two hosts (the restart tests); the file is deleted when the owner of the path disposes it.
 /// </summary>
-public sealed class StudioFactory(string? databasePath = null, int workers = 2, bool ownsDatabase = true) : WebApplicationFactory<Program>
+public sealed class StudioFactory(string? databasePath = null, int workers = 2, bool ownsDatabase = true, params (string Key, string Value)[] settings) : WebApplicationFactory<Program>
 {
     public string DatabasePath { get; } = databasePath ?? Path.Combine(Path.GetTempPath(), $"promptstudio-test-{Guid.NewGuid():N}.db");
 
@@ -21,9 +21,44 @@ public sealed class StudioFactory(string? databasePath = null, int workers = 2, 
         builder.UseSetting("Jobs:MaxConcurrentJobs", workers.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Jobs:ControlTimeout", "00:00:20");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
     }
 
+    public const string Password = "correct-horse-42";
+    public const string OwnerEmail = "owner@test.local";
+
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>
+    /// A client signed in with an Identity bearer token. The first account registered on a fresh database
+    /// owns the default (demo) workspace; later ones need an invitation token.
+    /// </summary>
+    public async Task<HttpClient> CreateUserClientAsync(string email = OwnerEmail, string? invitationToken = null)
+    {
+        var http = CreateClient();
+        var token = await SignInAsync(http, email, invitationToken);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    public Task<HttpClient> CreateOwnerClientAsync() => CreateUserClientAsync();
+
+    /// <summary>Registers the account if it does not exist yet, then returns a bearer token for it.</summary>
+    public static async Task<string> SignInAsync(HttpClient http, string email, string? invitationToken = null)
+    {
+        await http.PostAsJsonAsync("/api/auth/register", new { email, password = Password, invitationToken });
+        var login = await http.PostAsJsonAsync("/api/auth/login", new { email, password = Password });
+        if (!login.IsSuccessStatusCode) throw new InvalidOperationException($"Sign-in of {email} failed: {login.StatusCode} {await login.Content.ReadAsStringAsync()}");
+        var body = await login.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        return body.GetProperty("accessToken").GetString()!;
+    }
+
+    public HttpClient CreateClientWithKey(string key)
+    {
+        var http = CreateClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return http;
+    }
 
     public override async ValueTask DisposeAsync()
     {

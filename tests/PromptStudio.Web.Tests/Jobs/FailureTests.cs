@@ -13,7 +13,7 @@ public sealed class FailureTests
     public async Task AnExceptionInsideAJob_FailsThatJobWithAReadableError_AndOtherJobsKeepRunning()
     {
         await using var factory = new StudioFactory(workers: 1);
-        var http = factory.CreateClient();
+        var http = await factory.CreateOwnerClientAsync();
         var prompt = (await (await http.PostAsJsonAsync("/api/prompts", new CreatePromptRequest("Echo", "Repeat {{word}}"))).Content.ReadFromJsonAsync<PromptDto>())!;
         var items = Enumerable.Range(0, 6).Select(i => new DatasetItemInput(new() { ["word"] = System.Text.Json.JsonSerializer.SerializeToElement($"w{i}") }, $"w{i}")).ToList();
         var dataset = (await (await http.PostAsJsonAsync("/api/datasets", new CreateDatasetRequest("Words", items))).Content.ReadFromJsonAsync<DatasetDto>())!;

@@ -15,7 +15,7 @@ public sealed class RestartTests
         int iterationAtStop;
         await using (var first = new StudioFactory(path, ownsDatabase: false))
         {
-            var http = first.CreateClient();
+            var http = await first.CreateOwnerClientAsync();
             var job = await http.StartJobAsync(config: Configs.Fast(maxIterations: 8, seed: 11, latencyMs: 15));
             jobId = job.Id;
             var running = await http.WaitForJobAsync(job.Id, j => j.CurrentIteration >= 3);
@@ -23,7 +23,7 @@ public sealed class RestartTests
         }
 
         await using var second = new StudioFactory(path);
-        var http2 = second.CreateClient();
+        var http2 = await second.CreateOwnerClientAsync();
         var done = await http2.WaitForStatusAsync(jobId, "completed", timeoutSeconds: 90);
         Assert.Equal(100, done.Progress);
 
@@ -57,7 +57,7 @@ public sealed class RestartTests
         var ids = new List<Guid>();
         await using (var first = new StudioFactory(path, workers: 1, ownsDatabase: false))
         {
-            var http = first.CreateClient();
+            var http = await first.CreateOwnerClientAsync();
             ids.Add((await http.StartJobAsync(config: Configs.Fast(maxIterations: 100, latencyMs: 20))).Id);
             for (var i = 0; i < 3; i++) ids.Add((await http.StartJobAsync(config: Configs.Fast(maxIterations: 1, seed: i))).Id);
             await http.WaitForStatusAsync(ids[0], "running");
@@ -65,7 +65,7 @@ public sealed class RestartTests
         }
 
         await using var second = new StudioFactory(path, workers: 1);
-        var http2 = second.CreateClient();
+        var http2 = await second.CreateOwnerClientAsync();
         await http2.PostAsync($"/api/optimization/{ids[0]}/cancel", null);
         foreach (var id in ids.Skip(1)) await http2.WaitForStatusAsync(id, "completed");
         var started = await Task.WhenAll(ids.Skip(1).Select(http2.GetJobAsync));

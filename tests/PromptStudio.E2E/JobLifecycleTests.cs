@@ -1,0 +1,117 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using PromptStudio.Client;
+using PromptStudio.Web.Jobs;
+using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Workspaces;
+using Xunit;
+using static Microsoft.Playwright.Assertions;
+
+namespace PromptStudio.E2E;
+
+public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
+{
+    /// <summary>With this seed the simulated run improves in each of its first five iterations, so a resumed run soon beats the paused best.</summary>
+    private const int Seed = 2;
+
+    [Fact]
+    public async Task ADryRunJobStartedFromTheForm_GrowsLive_PausesResumesAndCancels()
+    {
+        await OpenAsync("/jobs/new");
+        await ByTestId("max-iterations").FillAsync("40");
+        await Page.GetByText("Advanced tuning").ClickAsync();
+        await ByTestId("simulated-latency").FillAsync("150");
+        await ByTestId("seed").FillAsync(Seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(ByTestId("dry-run-switch")).ToBeCheckedAsync();
+        await ByTestId("start-job-button").ClickAsync();
+
+        await Expect(Page).ToHaveURLAsync(JobUrl());
+        await Expect(ByTestId("job-state")).ToHaveTextAsync("running", new() { Timeout = App.Settings.JobTimeoutMs });
+        await Expect(ByTestId("score-chart")).ToHaveAttributeAsync("data-points", AtLeastThree(), new() { Timeout = App.Settings.JobTimeoutMs });
+
+        await ByTestId("pause-button").ClickAsync();
+        await Expect(ByTestId("job-state")).ToHaveTextAsync("paused");
+        await Expect(ByTestId("resume-button")).ToBeEnabledAsync();
+        await Expect(ByTestId("pause-button")).ToBeDisabledAsync();
+        var pausedBest = (await ByTestId("best-score").TextContentAsync())!.Trim();
+        await Expect(Page.GetByTestId("event-row").First).ToHaveAttributeAsync("data-event-type", "job_paused");
+        // A quiet window several iterations long (~2 s each here): a running job would have produced events in it.
+        await AssertNothingChangesAsync("[data-testid=best-score], [data-testid=event-log]", TimeSpan.FromSeconds(5));
+        await Expect(ByTestId("best-score")).ToHaveTextAsync(pausedBest);
+
+        await ByTestId("resume-button").ClickAsync();
+        await Expect(ByTestId("job-state")).ToHaveTextAsync("running");
+        await Expect(ByTestId("best-score")).Not.ToHaveTextAsync(pausedBest, new() { Timeout = App.Settings.JobTimeoutMs });
+
+        await ByTestId("cancel-button").ClickAsync();
+        var dialog = Page.GetByRole(AriaRole.Dialog);
+        await Expect(dialog).ToContainTextAsync("Cancel this job?");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel job" }).ClickAsync();
+        await Expect(ByTestId("job-state")).ToHaveTextAsync("cancelled");
+        await Expect(ByTestId("pause-button")).ToBeDisabledAsync();
+        await Expect(ByTestId("resume-button")).ToBeDisabledAsync();
+        await Expect(ByTestId("cancel-button")).ToBeDisabledAsync();
+    }
+
+    [Fact]
+    public async Task ACompletedJob_LinksToTheNewPromptVersion_WhichShowsTheBestPrompt()
+    {
+        var job = await StartJobAsync(maxIterations: 3, latencyMs: 0);
+
+        await OpenAsync($"/jobs/{job.Id}");
+
+        await Expect(ByTestId("job-state")).ToHaveTextAsync("completed", new() { Timeout = App.Settings.JobTimeoutMs });
+        var best = (await ByTestId("best-prompt").TextContentAsync())!;
+        await ByTestId("result-prompt-link").ClickAsync();
+
+        await Expect(Page).ToHaveURLAsync(new Regex(@"/prompts/\d+$"));
+        var promptId = int.Parse(Page.Url[(Page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var saved = await App.Services.GetRequiredService<PromptService>().GetAsync(DefaultWorkspace.Id, promptId, Ct);
+        Assert.Equal(job.Id, saved.SourceJobId);
+        await Expect(ByTestId("prompt-version")).ToHaveTextAsync($"Version {saved.Version}");
+        await Expect(ByTestId("source-job-link")).ToHaveAttributeAsync("href", $"/jobs/{job.Id}");
+        Assert.Equal(Normalize(best), Normalize((await ByTestId("prompt-template-text").TextContentAsync())!));
+    }
+
+    private async Task<JobDto> StartJobAsync(int maxIterations, int latencyMs)
+    {
+        var tuning = new Dictionary<string, JsonElement>
+        {
+            ["seed"] = JsonSerializer.SerializeToElement(Seed),
+            ["simulatedLatencyMs"] = JsonSerializer.SerializeToElement(latencyMs),
+        };
+        var prompts = App.Services.GetRequiredService<PromptService>();
+        var datasets = App.Services.GetRequiredService<PromptStudio.Web.Datasets.DatasetService>();
+        var prompt = (await prompts.ListLatestAsync(DefaultWorkspace.Id, Ct)).First(p => p.Name == PromptStudio.Web.Data.DemoData.PromptName);
+        var dataset = (await datasets.ListAsync(DefaultWorkspace.Id, Ct)).First(d => d.Name == PromptStudio.Web.Data.DemoData.DatasetName);
+        return await App.Services.GetRequiredService<JobService>().StartAsync(DefaultWorkspace.Id, DefaultWorkspace.DemoUser,
+            new StartOptimizationRequest(prompt.Id, dataset.Id, new OptimizationConfigDto(MaxIterations: maxIterations, DryRun: true, TuningParams: tuning)), Ct);
+    }
+
+    /// <summary>Fails if any of the elements changes within <paramref name="window"/>.</summary>
+    private async Task AssertNothingChangesAsync(string selector, TimeSpan window)
+    {
+        var changed = Page.WaitForFunctionAsync(
+            """
+            selector => new Promise(resolve => {
+              const observer = new MutationObserver(() => resolve(true));
+              document.querySelectorAll(selector).forEach(e => observer.observe(e, { subtree: true, childList: true, characterData: true }));
+            })
+            """,
+            selector, new PageWaitForFunctionOptions { Timeout = (float)window.TotalMilliseconds });
+        await Assert.ThrowsAsync<TimeoutException>(() => changed);
+    }
+
+    private static string Normalize(string text) => WhiteSpace().Replace(text, " ").Trim();
+
+    [GeneratedRegex(@"/jobs/[0-9a-f-]{36}$")]
+    private static partial Regex JobUrl();
+
+    [GeneratedRegex(@"^([3-9]|\d{2,})$")]
+    private static partial Regex AtLeastThree();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex WhiteSpace();
+}
