@@ -68,7 +68,7 @@ public sealed class WatchAsyncTests(LiveServer server) : IClassFixture<LiveServe
             using var client = new PromptStudioClient(new PromptStudioClientOptions
             {
                 BaseUrl = server.BaseUrl,
-                ApiKey = LiveServer.ApiKey,
+                ApiKey = server.ApiKey,
                 WatchIdleCheck = TimeSpan.FromMilliseconds(300),
             });
             var job = await client.StartAsync(Jobs.DryRun(maxIterations: 2));

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -32,12 +34,29 @@ public sealed class LiveServer : WebApplicationFactory<global::Program>, IAsyncL
     /// <summary>When set, the hub silently leaves out the events it picks (see <see cref="GappyHubContext"/>).</summary>
     public Func<JobEventDto, bool>? DropEvent { get; set; }
 
-    public ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         StartServer();
         var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = new Uri(address);
-        return ValueTask.CompletedTask;
+        ApiKey = await CreateApiKeyAsync("write");
+    }
+
+    /// <summary>
+    /// Signs in as the owner of the demo workspace (the first account registered owns it) and creates an API key,
+    /// the way a user would before configuring the CLI.
+    /// </summary>
+    public async Task<string> CreateApiKeyAsync(string scope)
+    {
+        using var http = new HttpClient { BaseAddress = BaseUrl };
+        await http.PostAsJsonAsync("/api/auth/register", new { email = OwnerEmail, password = Password });
+        var login = await http.PostAsJsonAsync("/api/auth/login", new { email = OwnerEmail, password = Password });
+        login.EnsureSuccessStatusCode();
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var created = await http.PostAsJsonAsync("/api/keys", new { name = $"cli tests ({scope})", scope });
+        if (!created.IsSuccessStatusCode) throw new InvalidOperationException($"Creating an API key failed: {created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -55,11 +74,11 @@ public sealed class LiveServer : WebApplicationFactory<global::Program>, IAsyncL
         });
     }
 
-    /// <summary>
-    /// The key every client of these tests sends (as a bearer token, and to the hub). The server does not check keys
-    /// yet; once it does, this is the key the fixture has to create.
-    /// </summary>
-    public const string ApiKey = "ps_test_0123456789abcdef";
+    public const string OwnerEmail = "owner@cli.test";
+    private const string Password = "correct-horse-42";
+
+    /// <summary>A write-scoped API key of the demo workspace, which every client of these tests sends (REST bearer, hub access token).</summary>
+    public string ApiKey { get; private set; } = null!;
 
     /// <summary>A client library instance for this server.</summary>
     public PromptStudioClient Client() => new(new PromptStudioClientOptions { BaseUrl = BaseUrl, ApiKey = ApiKey });
