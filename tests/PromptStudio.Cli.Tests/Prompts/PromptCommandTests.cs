@@ -99,9 +99,9 @@ public sealed class PromptCommandTests(LiveServer server) : IClassFixture<LiveSe
 
         Assert.True(list.ExitCode == 0, list.ToString());
         Assert.Equal(1, create.ExitCode);
-        using var error = System.Text.Json.JsonDocument.Parse(create.Error);
-        Assert.Equal(403, error.RootElement.GetProperty("error").GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrWhiteSpace(error.RootElement.GetProperty("error").GetProperty("message").GetString()));
+        var problem = create.JsonError();
+        Assert.Equal(403, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("message").GetString()));
     }
 
     public void Dispose() => _cli.Dispose();
