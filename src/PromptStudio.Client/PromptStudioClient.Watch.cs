@@ -60,40 +60,71 @@ public sealed partial class PromptStudioClient
             if (!await TrySubscribeAsync(connection, jobId, last, reconnect, cancellationToken)) continue;
             reconnect.Reset();
 
-            // Ends when the connection closes; the outer loop then reconnects after `last`.
-            await foreach (var e in events.Reader.ReadAllAsync(cancellationToken))
+            // Ends when the connection closes or the stream falls behind storage; the outer loop then starts over after `last`.
+            var startOver = false;
+            while (!startOver && await WaitForEventsAsync(events.Reader, jobId, last, cancellationToken))
             {
-                if (e.Id <= last) continue;
-                if (e.Id > last + 1)
+                while (!startOver && events.Reader.TryRead(out var e))
                 {
-                    IReadOnlyList<JobEventDto>? missing = null;
-                    try
-                    {
-                        missing = await GetJobEventsAsync(jobId, last, (int)Math.Min(EventPage, e.Id - 1 - last), cancellationToken);
-                    }
-                    catch (HttpRequestException)
-                    {
-                    }
-                    if (missing is null) break;
-                    foreach (var m in missing.Where(m => m.Id > last && m.Id < e.Id))
-                    {
-                        if (m.Id != last + 1) break;
-                        yield return m;
-                        last = m.Id;
-                        if (m.IsTerminal()) yield break;
-                    }
-                    // Still short of e (a page limit, or storage behind the live event): look again before delivering e.
+                    if (e.Id <= last) continue;
                     if (e.Id > last + 1)
                     {
-                        events.Writer.TryComplete();
-                        break;
+                        IReadOnlyList<JobEventDto>? missing = null;
+                        try
+                        {
+                            missing = await GetJobEventsAsync(jobId, last, (int)Math.Min(EventPage, e.Id - 1 - last), cancellationToken);
+                        }
+                        catch (HttpRequestException)
+                        {
+                        }
+                        foreach (var m in missing ?? [])
+                        {
+                            if (m.Id != last + 1 || m.Id >= e.Id) break;
+                            yield return m;
+                            last = m.Id;
+                            if (m.IsTerminal()) yield break;
+                        }
+                        // Still short of e (unreachable, a page limit, or storage behind the live event): subscribe again after `last`.
+                        startOver = e.Id > last + 1;
+                        if (startOver) break;
                     }
+                    yield return e;
+                    last = e.Id;
+                    if (e.IsTerminal()) yield break;
                 }
-                yield return e;
-                last = e.Id;
-                if (e.IsTerminal()) yield break;
             }
             cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// True once events are waiting; false when the connection has closed, or when a quiet spell of
+    /// <see cref="PromptStudioClientOptions.WatchIdleCheck"/> turns out to hide events that storage has and the stream
+    /// has not delivered (the job moved on, or ended, without them reaching us).
+    /// </summary>
+    private async Task<bool> WaitForEventsAsync(ChannelReader<JobEventDto> reader, Guid jobId, long last, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            quiet.CancelAfter(Options.WatchIdleCheck);
+            try
+            {
+                return await reader.WaitToReadAsync(quiet.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            try
+            {
+                var job = await GetJobAsync(jobId, cancellationToken);
+                if (job.LastEventId > last || job.IsTerminal()) return reader.TryPeek(out _);
+            }
+            catch (Exception e) when (IsTransient(e, cancellationToken))
+            {
+                return false;
+            }
         }
     }
 

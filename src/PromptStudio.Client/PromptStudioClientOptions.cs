@@ -16,6 +16,12 @@ public sealed class PromptStudioClientOptions
     public TimeSpan ReconnectTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// How long <see cref="PromptStudioClient.WatchAsync"/> waits in silence before it asks the server whether the job has
+    /// events it was not sent; a paused job is quiet, a stalled stream is not.
+    /// </summary>
+    public TimeSpan WatchIdleCheck { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
     /// Makes the HTTP handler for REST calls (once per client) and for each hub connection. Null uses the default handler.
     /// Tests and proxies plug in here.
     /// </summary>

@@ -154,6 +154,8 @@ public sealed class JobService(
                 else job.Apply(action, now);
                 var e = AppendEvent(db, job, type, job.CurrentIteration, "lifecycle", new { requestedBy = actor }, now);
                 // LeaseVersion is the concurrency token: if a worker claimed the job meanwhile, this throws and we look again.
+                // The claiming worker may also have written the event id taken here, and SQLite reports that duplicate
+                // key before the token check: the same race, so it is retried the same way (the transaction rolled back).
                 await db.SaveChangesAsync(ct);
 
                 if (action == JobAction.Resume) queue.Enqueue(jobId);
@@ -161,7 +163,7 @@ public sealed class JobService(
                 Announce(job.WorkspaceId, dto, e);
                 return dto;
             }
-            catch (DbUpdateConcurrencyException) when (attempt < 5)
+            catch (DbUpdateException) when (attempt < 5)
             {
             }
         }

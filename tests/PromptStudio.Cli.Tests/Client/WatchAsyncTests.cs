@@ -60,6 +60,31 @@ public sealed class WatchAsyncTests(LiveServer server) : IClassFixture<LiveServe
     }
 
     [Fact]
+    public async Task WatchAsync_Ends_EvenWhenTheTerminalEventNeverArrivesLive()
+    {
+        server.DropEvent = e => e.IsTerminal();
+        try
+        {
+            using var client = new PromptStudioClient(new PromptStudioClientOptions
+            {
+                BaseUrl = server.BaseUrl,
+                ApiKey = server.ApiKey,
+                WatchIdleCheck = TimeSpan.FromMilliseconds(300),
+            });
+            var job = await client.StartAsync(Jobs.DryRun(maxIterations: 2));
+
+            var received = await ToListAsync(client.WatchAsync(job.Id));
+
+            Assert.Equal(Enumerable.Range(1, received.Count).Select(i => (long)i), received.Select(e => e.Id));
+            Assert.Equal("job_complete", received[^1].Type);
+        }
+        finally
+        {
+            server.DropEvent = null;
+        }
+    }
+
+    [Fact]
     public async Task WatchAsync_OfAJobThatHasAlreadyEnded_DeliversTheRestAndEnds()
     {
         var job = await _client.StartAsync(Jobs.DryRun(maxIterations: 2));

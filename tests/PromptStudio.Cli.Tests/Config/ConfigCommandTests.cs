@@ -82,9 +82,9 @@ public sealed class ConfigCommandTests : IDisposable
         Assert.Contains("promptstudio config set api-key", run.Error);
         Assert.DoesNotContain("   at ", run.All);
         Assert.Equal(1, json.ExitCode);
-        using var problem = System.Text.Json.JsonDocument.Parse(json.Error);
-        Assert.Equal(401, problem.RootElement.GetProperty("error").GetProperty("status").GetInt32());
-        Assert.Equal("The API key is not valid or has been revoked.", problem.RootElement.GetProperty("error").GetProperty("message").GetString());
+        var problem = json.JsonError();
+        Assert.Equal(401, problem.GetProperty("status").GetInt32());
+        Assert.Equal("The API key is not valid or has been revoked.", problem.GetProperty("message").GetString());
     }
 
     [Fact]

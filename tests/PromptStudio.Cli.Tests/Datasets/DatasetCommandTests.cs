@@ -77,8 +77,7 @@ public sealed class DatasetCommandTests(LiveServer server) : IClassFixture<LiveS
         var run = await _cli.RunAsync("datasets", "import", path, "--json");
 
         Assert.Equal(1, run.ExitCode);
-        using var report = System.Text.Json.JsonDocument.Parse(run.Error);
-        var rows = report.RootElement.GetProperty("error").GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("row").GetString()).ToList();
+        var rows = run.JsonError().GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("row").GetString()).ToList();
         Assert.Equal(["item 2", "item 3"], rows);
     }
 

@@ -11,6 +11,13 @@ public sealed record CliRun(int ExitCode, string Out, string Error)
     public T Json<T>() => JsonSerializer.Deserialize<T>(Out, PromptStudioClient.Json)
         ?? throw new InvalidOperationException($"stdout is not a {typeof(T).Name}: {Out}");
 
+    /// <summary>The <c>error</c> object that --json runs print on stderr when they fail.</summary>
+    public JsonElement JsonError()
+    {
+        using var document = JsonDocument.Parse(Error);
+        return document.RootElement.GetProperty("error").Clone();
+    }
+
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
 }
 

@@ -1,6 +1,7 @@
-using System.Net.Http.Json;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -38,22 +39,24 @@ public sealed class LiveServer : WebApplicationFactory<global::Program>, IAsyncL
         StartServer();
         var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = new Uri(address);
-        ApiKey = await CreateApiKeyAsync();
+        ApiKey = await CreateApiKeyAsync("write");
     }
 
-    /// <summary>Registers the first account (owner of the demo workspace) and creates an admin-scoped key for it.</summary>
-    private async Task<string> CreateApiKeyAsync()
+    /// <summary>
+    /// Signs in as the owner of the demo workspace (the first account registered owns it) and creates an API key,
+    /// the way a user would before configuring the CLI.
+    /// </summary>
+    public async Task<string> CreateApiKeyAsync(string scope)
     {
         using var http = new HttpClient { BaseAddress = BaseUrl };
-        var credentials = new { email = "cli@test.local", password = "correct-horse-42" };
-        (await http.PostAsJsonAsync("/api/auth/register", credentials)).EnsureSuccessStatusCode();
-        var login = await http.PostAsJsonAsync("/api/auth/login", credentials);
+        await http.PostAsJsonAsync("/api/auth/register", new { email = OwnerEmail, password = Password });
+        var login = await http.PostAsJsonAsync("/api/auth/login", new { email = OwnerEmail, password = Password });
         login.EnsureSuccessStatusCode();
-        var token = (await login.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("accessToken").GetString();
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        var created = await http.PostAsJsonAsync("/api/keys", new { name = "cli tests", scope = "admin" });
-        created.EnsureSuccessStatusCode();
-        return (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("key").GetString()!;
+        var created = await http.PostAsJsonAsync("/api/keys", new { name = $"cli tests ({scope})", scope });
+        if (!created.IsSuccessStatusCode) throw new InvalidOperationException($"Creating an API key failed: {created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -71,8 +74,11 @@ public sealed class LiveServer : WebApplicationFactory<global::Program>, IAsyncL
         });
     }
 
-    /// <summary>The key every client of these tests sends (as a bearer token, and to the hub), created at start-up.</summary>
-    public string ApiKey { get; private set; } = "";
+    public const string OwnerEmail = "owner@cli.test";
+    private const string Password = "correct-horse-42";
+
+    /// <summary>A write-scoped API key of the demo workspace, which every client of these tests sends (REST bearer, hub access token).</summary>
+    public string ApiKey { get; private set; } = null!;
 
     /// <summary>A client library instance for this server.</summary>
     public PromptStudioClient Client() => new(new PromptStudioClientOptions { BaseUrl = BaseUrl, ApiKey = ApiKey });

@@ -109,8 +109,7 @@ public sealed class OptimizeCommandTests(LiveServer server) : IClassFixture<Live
         var run = await _cli.RunAsync("optimize", "resume", job.Id.ToString(), "--json");
 
         Assert.Equal(1, run.ExitCode);
-        using var error = System.Text.Json.JsonDocument.Parse(run.Error);
-        var problem = error.RootElement.GetProperty("error");
+        var problem = run.JsonError();
         Assert.Equal(409, problem.GetProperty("status").GetInt32());
         Assert.Equal("running", problem.GetProperty("currentState").GetString());
         Assert.Equal(["pause", "cancel"], problem.GetProperty("allowedActions").EnumerateArray().Select(a => a.GetString()));

@@ -63,29 +63,45 @@ public sealed class PromptCommandTests(LiveServer server) : IClassFixture<LiveSe
     }
 
     [Fact]
-    public async Task Whoami_ShowsTheServer_TheKeysOwnerWorkspaceAndRole_AndOnlyTheMaskedKey()
+    public async Task Whoami_ShowsTheServer_TheMaskedKey_AndTheWorkspaceTheKeyBelongsTo()
     {
         var run = await _cli.RunAsync("whoami");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains(server.BaseUrl.AbsoluteUri, run.Out);
+        Assert.Contains(server.BaseUrl.AbsoluteUri.TrimEnd('/'), run.Out);
         Assert.Contains("reachable", run.Out);
-        Assert.Contains("cli@test.local", run.Out);
-        Assert.Contains("Demo workspace", run.Out);
-        Assert.Contains("owner", run.Out);
-        Assert.Contains($"{server.ApiKey[..4]}…{server.ApiKey[^4..]}", run.Out);
+        Assert.Contains(server.ApiKey[..4] + "…" + server.ApiKey[^4..], run.Out);
         Assert.DoesNotContain(server.ApiKey, run.Out);
+        Assert.Contains("Demo workspace", run.Out);
+        Assert.Contains(LiveServer.OwnerEmail, run.Out);
     }
 
     [Fact]
-    public async Task AWrongKey_ExitsWith1_AndPrintsTheServersMessage()
+    public async Task AWrongKey_ExitsOne_WithTheServersMessage()
     {
-        _cli.Environment["PROMPTSTUDIO_API_KEY"] = server.ApiKey[..^4] + "XXXX";
+        _cli.Environment["PROMPTSTUDIO_API_KEY"] = server.ApiKey[..^4] + "0000";
+
         var run = await _cli.RunAsync("prompts", "list");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("The API key is not valid.", run.Error);
-        Assert.DoesNotContain("   at ", run.Error);
+        Assert.Contains("promptstudio config set api-key", run.Error);
+        Assert.DoesNotContain("   at ", run.All);
+    }
+
+    [Fact]
+    public async Task AReadOnlyKey_CanListButNotCreate_AndTheRefusalIsTheServers()
+    {
+        _cli.Environment["PROMPTSTUDIO_API_KEY"] = await server.CreateApiKeyAsync("read");
+
+        var list = await _cli.RunAsync("prompts", "list");
+        var create = await _cli.RunAsync("prompts", "create", "--name", "Nope", "--template", "Hi {{x}}", "--json");
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Equal(1, create.ExitCode);
+        var problem = create.JsonError();
+        Assert.Equal(403, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("message").GetString()));
     }
 
     public void Dispose() => _cli.Dispose();
