@@ -1,9 +1,6 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using PromptStudio.Client;
-using PromptStudio.Web.Jobs;
 using PromptStudio.Web.Prompts;
 using PromptStudio.Web.Workspaces;
 using Xunit;
@@ -58,7 +55,7 @@ public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
     [Fact]
     public async Task ACompletedJob_LinksToTheNewPromptVersion_WhichShowsTheBestPrompt()
     {
-        var job = await StartJobAsync(maxIterations: 3, latencyMs: 0);
+        var job = await App.StartDryRunJobAsync(maxIterations: 3, latencyMs: 0, Seed);
 
         await OpenAsync($"/jobs/{job.Id}");
 
@@ -73,21 +70,6 @@ public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
         await Expect(ByTestId("prompt-version")).ToHaveTextAsync($"Version {saved.Version}");
         await Expect(ByTestId("source-job-link")).ToHaveAttributeAsync("href", $"/jobs/{job.Id}");
         Assert.Equal(Normalize(best), Normalize((await ByTestId("prompt-template-text").TextContentAsync())!));
-    }
-
-    private async Task<JobDto> StartJobAsync(int maxIterations, int latencyMs)
-    {
-        var tuning = new Dictionary<string, JsonElement>
-        {
-            ["seed"] = JsonSerializer.SerializeToElement(Seed),
-            ["simulatedLatencyMs"] = JsonSerializer.SerializeToElement(latencyMs),
-        };
-        var prompts = App.Services.GetRequiredService<PromptService>();
-        var datasets = App.Services.GetRequiredService<PromptStudio.Web.Datasets.DatasetService>();
-        var prompt = (await prompts.ListLatestAsync(DefaultWorkspace.Id, Ct)).First(p => p.Name == PromptStudio.Web.Data.DemoData.PromptName);
-        var dataset = (await datasets.ListAsync(DefaultWorkspace.Id, Ct)).First(d => d.Name == PromptStudio.Web.Data.DemoData.DatasetName);
-        return await App.Services.GetRequiredService<JobService>().StartAsync(DefaultWorkspace.Id, DefaultWorkspace.DemoUser,
-            new StartOptimizationRequest(prompt.Id, dataset.Id, new OptimizationConfigDto(MaxIterations: maxIterations, DryRun: true, TuningParams: tuning)), Ct);
     }
 
     /// <summary>Fails if any of the elements changes within <paramref name="window"/>.</summary>
