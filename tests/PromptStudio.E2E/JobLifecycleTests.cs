@@ -72,6 +72,29 @@ public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
         Assert.Equal(Normalize(best), Normalize((await ByTestId("prompt-template-text").TextContentAsync())!));
     }
 
+    [Fact]
+    public async Task TwoBrowsersOnTheSameJob_AgreeOnItsStateScoresAndEvents()
+    {
+        var job = await App.StartDryRunJobAsync(maxIterations: 40, latencyMs: 150, Seed);
+        await OpenAsync($"/jobs/{job.Id}");
+        var other = await NewBrowserPageAsync();
+        await OpenAsync(other, $"/jobs/{job.Id}");
+        await Expect(other.GetByTestId("score-chart")).ToHaveAttributeAsync("data-points", AtLeastThree(), new() { Timeout = App.Settings.JobTimeoutMs });
+
+        await other.GetByTestId("pause-button").ClickAsync();
+        await Expect(other.GetByTestId("job-state")).ToHaveTextAsync("paused");
+
+        // The first browser did nothing and still follows: same state, score, chart and newest event.
+        await Expect(ByTestId("job-state")).ToHaveTextAsync("paused");
+        await Expect(ByTestId("resume-button")).ToBeEnabledAsync();
+        await Expect(ByTestId("best-score")).ToHaveTextAsync((await other.GetByTestId("best-score").TextContentAsync())!);
+        await Expect(ByTestId("score-chart")).ToHaveAttributeAsync("data-points", (await other.GetByTestId("score-chart").GetAttributeAsync("data-points"))!);
+        await Expect(Page.GetByTestId("event-row").First).ToHaveAttributeAsync("data-event-id",
+            (await other.GetByTestId("event-row").First.GetAttributeAsync("data-event-id"))!);
+
+        await App.Services.GetRequiredService<PromptStudio.Web.Jobs.JobService>().CancelAsync(DefaultWorkspace.Id, job.Id, Ct);
+    }
+
     /// <summary>Fails if any of the elements changes within <paramref name="window"/>.</summary>
     private async Task AssertNothingChangesAsync(string selector, TimeSpan window)
     {
