@@ -1,10 +1,5 @@
-using System.Text.Json;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
-using Microsoft.Extensions.DependencyInjection;
-using PromptStudio.Client;
-using PromptStudio.Web.Jobs;
-using PromptStudio.Web.Workspaces;
 using Xunit;
 using static Microsoft.Playwright.Assertions;
 
@@ -35,7 +30,7 @@ public sealed class AccessibilityTests(StudioApp app) : BrowserTest(app)
         var jobs = new List<Guid>();
         while (path.Contains("{job}", StringComparison.Ordinal))
         {
-            var job = await StartFinishedJobAsync();
+            var job = (await App.StartDryRunJobAsync(maxIterations: 2, latencyMs: 0)).Id;
             jobs.Add(job);
             var at = path.IndexOf("{job}", StringComparison.Ordinal);
             path = string.Concat(path.AsSpan(0, at), job.ToString(), path.AsSpan(at + "{job}".Length));
@@ -57,13 +52,4 @@ public sealed class AccessibilityTests(StudioApp app) : BrowserTest(app)
 
     private static string Describe(AxeResultItem v) =>
         $"{v.Impact} {v.Id}: {v.Help}\n" + string.Join("\n", v.Nodes.Take(5).Select(n => $"    {n.Html}"));
-
-    /// <summary>A two-iteration dryRun job without simulated latency: it is done within a second or two.</summary>
-    private async Task<Guid> StartFinishedJobAsync()
-    {
-        var tuning = new Dictionary<string, JsonElement> { ["simulatedLatencyMs"] = JsonSerializer.SerializeToElement(0) };
-        var job = await App.Services.GetRequiredService<JobService>().StartAsync(DefaultWorkspace.Id, DefaultWorkspace.DemoUser,
-            new StartOptimizationRequest(1, 1, new OptimizationConfigDto(MaxIterations: 2, DryRun: true, TuningParams: tuning)), Ct);
-        return job.Id;
-    }
 }

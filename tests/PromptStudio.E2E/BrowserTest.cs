@@ -7,7 +7,7 @@ namespace PromptStudio.E2E;
 /// <summary>A fresh browser context per test; a failed test leaves a full-page screenshot in the configured folder.</summary>
 public abstract partial class BrowserTest(StudioApp app) : IAsyncLifetime
 {
-    private IBrowserContext? _context;
+    private readonly List<IBrowserContext> _contexts = [];
 
     protected StudioApp App { get; } = app;
 
@@ -16,36 +16,42 @@ public abstract partial class BrowserTest(StudioApp app) : IAsyncLifetime
     /// <summary>Who the test's browser is signed in as: the workspace owner unless a test says otherwise.</summary>
     protected virtual string? StorageState => App.OwnerStorageState;
 
-    public async ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync() => Page = await NewBrowserPageAsync();
+
+    /// <summary>A page in a browser context of its own: another user, with its own circuit.</summary>
+    protected async Task<IPage> NewBrowserPageAsync()
     {
-        _context = await App.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await App.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = App.BaseUrl,
             StorageStatePath = StorageState,
             ViewportSize = new ViewportSize { Width = App.Settings.ViewportWidth, Height = App.Settings.ViewportHeight },
         });
-        _context.SetDefaultTimeout(App.Settings.ActionTimeoutMs);
-        _context.SetDefaultNavigationTimeout(App.Settings.NavigationTimeoutMs);
-        Page = await _context.NewPageAsync();
+        context.SetDefaultTimeout(App.Settings.ActionTimeoutMs);
+        context.SetDefaultNavigationTimeout(App.Settings.NavigationTimeoutMs);
+        _contexts.Add(context);
+        return await context.NewPageAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_context is null) return;
+        if (_contexts.Count == 0) return;
         if (TestContext.Current.TestState?.Result == TestResult.Failed)
         {
             Directory.CreateDirectory(App.Settings.ScreenshotsFolder);
             var name = UnsafeFileChars().Replace(TestContext.Current.Test?.TestDisplayName ?? "test", "_");
             await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(App.Settings.ScreenshotsFolder, $"{name[..Math.Min(name.Length, 150)]}.png"), FullPage = true });
         }
-        await _context.DisposeAsync();
+        foreach (var context in _contexts) await context.DisposeAsync();
     }
 
     /// <summary>Opens a page and waits for the circuit: until then the dashboard keeps its buttons disabled.</summary>
-    protected async Task OpenAsync(string path)
+    protected Task OpenAsync(string path) => OpenAsync(Page, path);
+
+    protected static async Task OpenAsync(IPage page, string path)
     {
-        await Page.GotoAsync(path);
-        await Assertions.Expect(Page.Locator("main[data-interactive=true]")).ToHaveCountAsync(1);
+        await page.GotoAsync(path);
+        await Assertions.Expect(page.Locator("main[data-interactive=true]")).ToHaveCountAsync(1);
     }
 
     protected ILocator ByTestId(string testId) => Page.GetByTestId(testId);

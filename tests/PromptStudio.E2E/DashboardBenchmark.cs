@@ -65,7 +65,7 @@ public sealed class DashboardBenchmark(StudioApp app) : BrowserTest(app)
     private async Task MeasureWorkerToScreenAsync(StringBuilder report)
     {
         var jobs = App.Services.GetRequiredService<JobService>();
-        var job = await StartAsync(maxIterations: 12, latencyMs: 100);
+        var job = await App.StartDryRunJobAsync(maxIterations: 12, latencyMs: 100);
         await OpenAsync($"/jobs/{job.Id}");
         await Page.EvaluateAsync(RecordArrivals);
         var before = await Page.EvaluateAsync<long>("() => Math.max(0, ...[...document.querySelectorAll('[data-testid=event-row]')].map(r => Number(r.dataset.eventId)))");
@@ -93,7 +93,7 @@ public sealed class DashboardBenchmark(StudioApp app) : BrowserTest(app)
         report.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var rate in Rates)
         {
-            var job = await StartAsync(maxIterations: 1, latencyMs: 0);
+            var job = await App.StartDryRunJobAsync(maxIterations: 1, latencyMs: 0);
             await OpenAsync($"/jobs/{job.Id}");
             await Expect(ByTestId("job-state")).ToHaveTextAsync("completed", new() { Timeout = 60_000 });
             var first = (await App.Services.GetRequiredService<JobService>().GetAsync(DefaultWorkspace.Id, job.Id, Ct)).LastEventId + 1;
@@ -161,13 +161,6 @@ public sealed class DashboardBenchmark(StudioApp app) : BrowserTest(app)
             _ => new { iteration, bestScore = score, iterationBestScore = score },
         };
         return new JobEventDto(id, jobId, type, iteration, "bench", JsonSerializer.SerializeToElement(data), DateTimeOffset.UtcNow);
-    }
-
-    private async Task<JobDto> StartAsync(int maxIterations, int latencyMs)
-    {
-        var tuning = new Dictionary<string, JsonElement> { ["simulatedLatencyMs"] = JsonSerializer.SerializeToElement(latencyMs) };
-        return await App.Services.GetRequiredService<JobService>().StartAsync(DefaultWorkspace.Id, DefaultWorkspace.DemoUser,
-            new StartOptimizationRequest(1, 1, new OptimizationConfigDto(MaxIterations: maxIterations, DryRun: true, TuningParams: tuning)), Ct);
     }
 
     private async Task<Dictionary<long, double>> ArrivalsAsync()

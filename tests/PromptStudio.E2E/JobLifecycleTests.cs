@@ -1,9 +1,6 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using PromptStudio.Client;
-using PromptStudio.Web.Jobs;
 using PromptStudio.Web.Prompts;
 using PromptStudio.Web.Workspaces;
 using Xunit;
@@ -58,7 +55,7 @@ public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
     [Fact]
     public async Task ACompletedJob_LinksToTheNewPromptVersion_WhichShowsTheBestPrompt()
     {
-        var job = await StartJobAsync(maxIterations: 3, latencyMs: 0);
+        var job = await App.StartDryRunJobAsync(maxIterations: 3, latencyMs: 0, Seed);
 
         await OpenAsync($"/jobs/{job.Id}");
 
@@ -75,19 +72,27 @@ public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
         Assert.Equal(Normalize(best), Normalize((await ByTestId("prompt-template-text").TextContentAsync())!));
     }
 
-    private async Task<JobDto> StartJobAsync(int maxIterations, int latencyMs)
+    [Fact]
+    public async Task TwoBrowsersOnTheSameJob_AgreeOnItsStateScoresAndEvents()
     {
-        var tuning = new Dictionary<string, JsonElement>
-        {
-            ["seed"] = JsonSerializer.SerializeToElement(Seed),
-            ["simulatedLatencyMs"] = JsonSerializer.SerializeToElement(latencyMs),
-        };
-        var prompts = App.Services.GetRequiredService<PromptService>();
-        var datasets = App.Services.GetRequiredService<PromptStudio.Web.Datasets.DatasetService>();
-        var prompt = (await prompts.ListLatestAsync(DefaultWorkspace.Id, Ct)).First(p => p.Name == PromptStudio.Web.Data.DemoData.PromptName);
-        var dataset = (await datasets.ListAsync(DefaultWorkspace.Id, Ct)).First(d => d.Name == PromptStudio.Web.Data.DemoData.DatasetName);
-        return await App.Services.GetRequiredService<JobService>().StartAsync(DefaultWorkspace.Id, DefaultWorkspace.DemoUser,
-            new StartOptimizationRequest(prompt.Id, dataset.Id, new OptimizationConfigDto(MaxIterations: maxIterations, DryRun: true, TuningParams: tuning)), Ct);
+        var job = await App.StartDryRunJobAsync(maxIterations: 40, latencyMs: 150, Seed);
+        await OpenAsync($"/jobs/{job.Id}");
+        var other = await NewBrowserPageAsync();
+        await OpenAsync(other, $"/jobs/{job.Id}");
+        await Expect(other.GetByTestId("score-chart")).ToHaveAttributeAsync("data-points", AtLeastThree(), new() { Timeout = App.Settings.JobTimeoutMs });
+
+        await other.GetByTestId("pause-button").ClickAsync();
+        await Expect(other.GetByTestId("job-state")).ToHaveTextAsync("paused");
+
+        // The first browser did nothing and still follows: same state, score, chart and newest event.
+        await Expect(ByTestId("job-state")).ToHaveTextAsync("paused");
+        await Expect(ByTestId("resume-button")).ToBeEnabledAsync();
+        await Expect(ByTestId("best-score")).ToHaveTextAsync((await other.GetByTestId("best-score").TextContentAsync())!);
+        await Expect(ByTestId("score-chart")).ToHaveAttributeAsync("data-points", (await other.GetByTestId("score-chart").GetAttributeAsync("data-points"))!);
+        await Expect(Page.GetByTestId("event-row").First).ToHaveAttributeAsync("data-event-id",
+            (await other.GetByTestId("event-row").First.GetAttributeAsync("data-event-id"))!);
+
+        await App.Services.GetRequiredService<PromptStudio.Web.Jobs.JobService>().CancelAsync(DefaultWorkspace.Id, job.Id, Ct);
     }
 
     /// <summary>Fails if any of the elements changes within <paramref name="window"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -6,6 +7,12 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using PromptStudio.Client;
+using PromptStudio.Web.Data;
+using PromptStudio.Web.Datasets;
+using PromptStudio.Web.Jobs;
+using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Workspaces;
 using Xunit;
 
 [assembly: AssemblyFixture(typeof(PromptStudio.E2E.StudioApp))]
@@ -37,6 +44,20 @@ public sealed class StudioApp : IAsyncLifetime
 
     /// <summary>Cookies of the signed-in owner (the first account, so it owns the demo workspace); test contexts start from them.</summary>
     public string OwnerStorageState { get; private set; } = "";
+
+    /// <summary>Starts a dryRun job on the demo prompt and dataset through the same service the form uses.</summary>
+    public async Task<JobDto> StartDryRunJobAsync(int maxIterations, int latencyMs, int? seed = null)
+    {
+        var tuning = new Dictionary<string, JsonElement> { ["simulatedLatencyMs"] = JsonSerializer.SerializeToElement(latencyMs) };
+        if (seed is { } s) tuning["seed"] = JsonSerializer.SerializeToElement(s);
+        var prompt = (await Services.GetRequiredService<PromptService>().ListLatestAsync(DefaultWorkspace.Id, CancellationToken.None))
+            .First(p => p.Name == DemoData.PromptName);
+        var dataset = (await Services.GetRequiredService<DatasetService>().ListAsync(DefaultWorkspace.Id, CancellationToken.None))
+            .First(d => d.Name == DemoData.DatasetName);
+        return await Services.GetRequiredService<JobService>().StartAsync(DefaultWorkspace.Id, DefaultWorkspace.DemoUser,
+            new StartOptimizationRequest(prompt.Id, dataset.Id, new OptimizationConfigDto(MaxIterations: maxIterations, DryRun: true, TuningParams: tuning)),
+            CancellationToken.None);
+    }
 
     public async ValueTask InitializeAsync()
     {
