@@ -35,7 +35,7 @@ public sealed class ProvidersApiTests : FakeServerTestBase
     }
 
     [Fact]
-    public async Task ApiKey_IsNotInTheDatabaseFileInPlainText_AndStillWorksAfterARestart()
+    public async Task ApiKey_IsNotInTheDatabaseFileInPlainText_ButReachesTheProvider()
     {
         await App.CreateProviderAsync(Server);
         (await App.CreateClient().PostAsync("/api/providers/1/test", null, Ct)).EnsureSuccessStatusCode();

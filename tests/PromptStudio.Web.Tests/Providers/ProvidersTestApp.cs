@@ -22,11 +22,14 @@ public sealed class ProvidersTestApp : WebApplicationFactory<Program>
     public const string Model = "fake-model";
     public const string ApiKey = "sk-test-SECRETKEYVALUE-9f3a";
 
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "promptstudio-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _dir;
     private readonly Dictionary<string, string> _settings;
 
-    public ProvidersTestApp(Dictionary<string, string>? settings = null)
+    /// <param name="dataDirectory">Reuse the database and key ring of an earlier app (a restart); the folder is then left in place.</param>
+    public ProvidersTestApp(Dictionary<string, string>? settings = null, string? dataDirectory = null)
     {
+        KeepData = dataDirectory is not null;
+        _dir = dataDirectory ?? Path.Combine(Path.GetTempPath(), "promptstudio-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_dir);
         _settings = new Dictionary<string, string>
         {
@@ -36,6 +39,11 @@ public sealed class ProvidersTestApp : WebApplicationFactory<Program>
         };
         foreach (var (k, v) in settings ?? []) _settings[k] = v;
     }
+
+    public string DataDirectory => _dir;
+
+    /// <summary>Leave the database and key ring in place on dispose, for a restarted app to use.</summary>
+    public bool KeepData { get; set; }
 
     public string DatabasePath => Path.Combine(_dir, "studio.db");
 
@@ -125,6 +133,7 @@ public sealed class ProvidersTestApp : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         SqliteConnection.ClearAllPools();
+        if (KeepData) return;
         try { Directory.Delete(_dir, recursive: true); }
         catch (IOException) { }
     }

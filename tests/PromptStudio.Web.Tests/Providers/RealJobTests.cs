@@ -193,19 +193,23 @@ public sealed class RealJobTests : FakeServerTestBase
         (await App.CreateClient().PostAsync($"/api/optimization/{job.Id}/cancel", null, Ct)).EnsureSuccessStatusCode();
     }
 
-    [Fact]
-    public async Task Resume_AfterPause_ResendsNoCallAlreadyAnswered()
+    /// <summary>Starts a slow job and pauses it once some of its calls have been answered.</summary>
+    private async Task<(JobDto Job, HashSet<string> Answered, int Calls)> PauseMidEvaluationAsync()
     {
         Server.Script = call => ProvidersTestApp.CapitalsScript(call) with { Delay = TimeSpan.FromMilliseconds(150) };
         await App.CreateProviderAsync(Server);
         var (promptId, datasetId) = await App.CreateCapitalsAsync();
         var job = await App.StartJobAsync(promptId, datasetId, new { concurrency = 2, candidatesPerIteration = 1 });
         await Eventually.WaitAsync(() => Server.Answered.Count >= 2, TimeSpan.FromSeconds(20));
-
         (await App.CreateClient().PostAsync($"/api/optimization/{job.Id}/pause", null, Ct)).EnsureSuccessStatusCode();
         await App.WaitForJobAsync(job.Id, j => j.Status == "paused");
-        var answeredBeforePause = Server.Answered.Select(c => c.AllText).ToHashSet();
-        var callsBeforePause = Server.Calls.Count;
+        return (job, Server.Answered.Select(c => c.AllText).ToHashSet(), Server.Calls.Count);
+    }
+
+    [Fact]
+    public async Task Resume_AfterPause_ResendsNoCallAlreadyAnswered()
+    {
+        var (job, answeredBeforePause, callsBeforePause) = await PauseMidEvaluationAsync();
 
         (await App.CreateClient().PostAsync($"/api/optimization/{job.Id}/resume", null, Ct)).EnsureSuccessStatusCode();
         job = await App.WaitUntilFinishedAsync(job.Id);
@@ -213,6 +217,24 @@ public sealed class RealJobTests : FakeServerTestBase
         Assert.Equal("completed", job.Status);
         var resent = Server.Calls.Skip(callsBeforePause).Where(c => answeredBeforePause.Contains(c.AllText)).ToList();
         Assert.Empty(resent);
+        Assert.True(job.Usage.CacheHits >= 1, $"{job.Usage.CacheHits} cache hits");
+    }
+
+    [Fact]
+    public async Task AfterARestart_TheKeyStillDecrypts_AndAResumedJobResendsNoAnsweredCall()
+    {
+        var (job, answeredBeforeRestart, callsBeforeRestart) = await PauseMidEvaluationAsync();
+        App.KeepData = true;
+        await App.DisposeAsync();
+
+        // Durability: the cache's last batch was written at shutdown, and the key ring lives beside the database.
+        await using var restarted = new ProvidersTestApp(dataDirectory: App.DataDirectory) { KeepData = false };
+        (await restarted.CreateClient().PostAsync($"/api/optimization/{job.Id}/resume", null, Ct)).EnsureSuccessStatusCode();
+        job = await restarted.WaitUntilFinishedAsync(job.Id);
+
+        Assert.Equal("completed", job.Status);
+        Assert.All(Server.Calls.Skip(callsBeforeRestart), c => Assert.Equal("Bearer " + ProvidersTestApp.ApiKey, c.Authorization));
+        Assert.DoesNotContain(Server.Calls.Skip(callsBeforeRestart), c => answeredBeforeRestart.Contains(c.AllText));
         Assert.True(job.Usage.CacheHits >= 1, $"{job.Usage.CacheHits} cache hits");
     }
 
