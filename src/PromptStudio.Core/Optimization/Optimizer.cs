@@ -44,10 +44,10 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
             var baseline = state.Baseline ?? throw new TimeoutException("The time limit ran out before the baseline was scored.");
             return await FinishAsync(run, StopReasons.Timeout, baseline, state.Best!, state.LastCompleted, cancellationToken);
         }
-        catch (BudgetExceededException) when (state.Baseline is { } baseline)
+        catch (BudgetExceededException e) when (state.Baseline is { } baseline)
         {
             // maxCostUsd / maxLlmCalls: stop cleanly with the best prompt so far; held-out scoring would spend more, so it is skipped.
-            return new OptimizationOutcome(StopReasons.Budget, baseline, state.Best!, state.LastCompleted);
+            return new OptimizationOutcome(StopReasons.Budget, baseline, state.Best!, state.LastCompleted, HeldOutUsage: e.Spent);
         }
     }
 
