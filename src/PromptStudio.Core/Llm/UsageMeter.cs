@@ -4,7 +4,11 @@ using PromptStudio.Core.Optimization;
 namespace PromptStudio.Core.Llm;
 
 /// <summary>The job's budget is spent: it stops with stopReason <c>budget</c> and keeps its best prompt.</summary>
-public sealed class BudgetExceededException(string message) : Exception(message);
+public sealed class BudgetExceededException(string message, LlmUsage? spent = null) : Exception(message)
+{
+    /// <summary>What the interrupted evaluation had already paid for, which no checkpoint recorded.</summary>
+    public LlmUsage Spent { get; } = spent ?? LlmUsage.Zero;
+}
 
 /// <summary>
 /// Counts one job's paid calls and their cost, starting from what the job had spent before a resume, and

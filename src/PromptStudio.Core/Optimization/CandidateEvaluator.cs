@@ -28,10 +28,18 @@ public sealed class CandidateEvaluator(
     {
         var results = new ItemResult[items.Count];
         var usages = new LlmUsage[items.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, items.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (i, ct) => (results[i], usages[i]) = await EvaluateItemAsync(prompt, items[i], ct));
+        try
+        {
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, items.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+                async (i, ct) => (results[i], usages[i]) = await EvaluateItemAsync(prompt, items[i], ct));
+        }
+        catch (BudgetExceededException e)
+        {
+            // The evaluation is abandoned, but the calls its finished items made were paid for.
+            throw new BudgetExceededException(e.Message, usages.Where(u => u is not null).Aggregate(LlmUsage.Zero, (a, b) => a + b));
+        }
 
         var usage = usages.Aggregate(LlmUsage.Zero, (a, b) => a + b);
         var failed = results.Where(r => r.Error is not null).ToList();

@@ -50,10 +50,10 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
             // A limit outside the search (quota, budget) ended it cleanly: the best so far is the result.
             stopReason = stop.StopReason;
         }
-        catch (BudgetExceededException) when (state.Baseline is { } baseline)
+        catch (BudgetExceededException e) when (state.Baseline is { } baseline)
         {
             // maxCostUsd / maxLlmCalls: stop cleanly with the best prompt so far; held-out scoring would spend more, so it is skipped.
-            return new OptimizationOutcome(StopReasons.Budget, baseline, state.Best!, state.LastCompleted);
+            return new OptimizationOutcome(StopReasons.Budget, baseline, state.Best!, state.LastCompleted, HeldOutUsage: e.Spent);
         }
         // The time limit bounds the search only: held-out scoring is the report, so it cannot change why the run stopped.
         return await FinishAsync(run, stopReason, state.Baseline!, state.Best!, state.LastCompleted, cancellationToken);

@@ -92,7 +92,10 @@ public sealed record IterationSummary(
     bool ImprovedBest,
     IReadOnlyList<CandidateRecord> Candidates);
 
-/// <summary>How a run ended when it was not interrupted.</summary>
+/// <summary>
+/// How a run ended when it was not interrupted. <see cref="HeldOutUsage"/> is what the run spent after its
+/// last checkpoint (held-out scoring, or an evaluation the budget cut short), for the job's totals.
+/// </summary>
 public sealed record OptimizationOutcome(
     string StopReason,
     CandidateRecord Baseline,

@@ -143,6 +143,8 @@ public sealed class RealJobTests : FakeServerTestBase
         Assert.Equal("completed", job.Status);
         Assert.Equal("budget", job.StopReason);
         Assert.Equal(8, Server.Calls.Count);
+        Assert.Equal(8, job.Usage.LlmCalls);
+        Assert.Equal(Server.TotalInputTokens, job.Usage.InputTokens);
         Assert.Equal("What is the capital of {{country}}?", job.BestPrompt);
         Assert.Null(job.ResultPromptId);
     }
