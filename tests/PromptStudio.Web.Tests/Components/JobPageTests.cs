@@ -2,6 +2,7 @@ using AngleSharp.Dom;
 using Bunit;
 using Microsoft.EntityFrameworkCore;
 using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Optimization;
 using PromptStudio.Web.Components.Pages.Jobs;
 using PromptStudio.Web.Jobs;
 using PromptStudio.Web.Workspaces;
@@ -77,6 +78,60 @@ public sealed class JobPageTests : StudioComponentTest
         // The chart itself drew the new point: the best-so-far line has one more segment.
         Assert.Equal(segmentsBefore + 1, BestSoFarSegments(page));
         Assert.Contains(page.FindAll("[data-testid=event-row]"), r => r.GetAttribute("data-event-type") == JobEventTypes.NewBest);
+    }
+
+    [Fact]
+    public async Task IterationTable_GainsTheNewCandidates_AndShowsPerItemResultsOnDemand()
+    {
+        var jobId = await SeedJobAsync(JobStatus.Running);
+        var (page, _) = RenderPage<JobPage>(p => p.Add(x => x.Id, jobId));
+        page.WaitForElement("[data-testid=event-log]", Wait);
+        Assert.Empty(page.FindAll("[data-testid=candidate-row]"));
+        var itemIds = await ItemIdsAsync(2);
+
+        // What the worker checkpoints for iteration 1: the iteration row, its candidates with per-item results, then the events.
+        await using (var db = await Db.CreateDbContextAsync(Ct))
+        {
+            db.JobIterations.Add(new JobIteration { JobId = jobId, Iteration = 1, Completed = true, BestScore = 0.5, StartedAt = DateTime.UtcNow });
+            db.JobCandidates.AddRange(
+                Candidate(jobId, 1, 0.5, new ItemResult(itemIds[0], "positive", 1, new Dictionary<string, double> { ["exact_match"] = 1 }),
+                    new ItemResult(itemIds[1], "neutral", 0, new Dictionary<string, double> { ["exact_match"] = 0 })),
+                Candidate(jobId, 2, 0.0, new ItemResult(itemIds[0], "no idea", 0, new Dictionary<string, double> { ["exact_match"] = 0 })));
+            await db.SaveChangesAsync(Ct);
+        }
+        await AppendEventsAsync(jobId, publish: true, (JobEventTypes.IterationComplete, 1, new { iteration = 1, bestScore = 0.5, iterationBestScore = 0.5 }));
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=candidate-row][data-iteration='1']").Count), Wait);
+        page.FindAll("[data-testid=show-items-button]")[0].Click();
+
+        page.WaitForAssertion(() =>
+        {
+            var rows = page.FindAll("[data-testid=item-results] tbody tr");
+            Assert.Equal(2, rows.Count);
+            Assert.Contains("review-01", rows[0].TextContent);
+            Assert.Contains("pass", rows[0].TextContent);
+            Assert.Contains("fail", rows[1].TextContent);
+        }, Wait);
+    }
+
+    private static JobCandidate Candidate(Guid jobId, int index, double score, params ItemResult[] items) => new()
+    {
+        JobId = jobId,
+        Iteration = 1,
+        Index = index,
+        MutationKind = "add_instruction",
+        Template = $"Candidate {index}: {{{{review}}}} {{{{product}}}}",
+        Score = score,
+        MetricScores = new Dictionary<string, double> { ["exact_match"] = score },
+        ItemResults = [.. items],
+        EvaluatedAt = DateTime.UtcNow,
+    };
+
+    private async Task<List<int>> ItemIdsAsync(int count)
+    {
+        var (_, datasetId) = await DemoIdsAsync();
+        await using var db = await Db.CreateDbContextAsync(Ct);
+        return await db.DatasetItems.Where(i => i.DatasetId == datasetId).OrderBy(i => i.Id).Select(i => i.Id).Take(count).ToListAsync(Ct);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ using PromptStudio.Web.Workspaces;
 
 namespace PromptStudio.Web.Components.Pages.Jobs;
 
-/// <summary>An event of the job or a new snapshot of it; neither is a wake-up call to refresh the results.</summary>
+/// <summary>An event of the job, or a new snapshot of it.</summary>
 internal readonly record struct JobUpdate(JobEventDto? Event, JobDto? Job);
 
 /// <summary>
@@ -29,14 +29,13 @@ public sealed partial class JobPage : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly List<IDisposable> _subscriptions = [];
     private ThrottledFeed<JobUpdate>? _feed;
+    private ThrottledFeed<bool>? _resultsFeed;
     private JobLiveModel? _model;
     private PromptDto? _original;
     private DatasetDto? _dataset;
     private JobResultsDto? _results;
     private string? _loadError;
     private string? _busyAction;
-    private long _lastResultsLoad;
-    private bool _resultsPending;
 
     [Inject] private JobService Jobs { get; set; } = default!;
     [Inject] private PromptService Prompts { get; set; } = default!;
@@ -45,7 +44,6 @@ public sealed partial class JobPage : IAsyncDisposable
     [Inject] private WorkspaceContext Workspace { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
-    [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private ILogger<JobPage> Logger { get; set; } = default!;
 
     [Parameter] public Guid Id { get; set; }
@@ -64,6 +62,8 @@ public sealed partial class JobPage : IAsyncDisposable
             // model skips the part the snapshot already has. Prerendering gets the snapshot only.
             var jobId = Id;
             var feed = _feed = new ThrottledFeed<JobUpdate>(ApplyBatchAsync, Logger);
+            // The iteration table is a heavier read than the events: its own feed re-reads it at most once a second.
+            _resultsFeed = new ThrottledFeed<bool>(RefreshResultsAsync, Logger, ResultsInterval);
             _subscriptions.Add(Bus.SubscribeJob(jobId, e => feed.Post(new JobUpdate(e, null))));
             _subscriptions.Add(Bus.SubscribeWorkspace(Workspace.WorkspaceId, j =>
             {
@@ -79,7 +79,6 @@ public sealed partial class JobPage : IAsyncDisposable
             _original = await Prompts.GetAsync(Workspace.WorkspaceId, job.PromptId, ct);
             _dataset = await Datasets.GetAsync(Workspace.WorkspaceId, job.DatasetId, ct);
             _results = await Jobs.GetResultsAsync(Workspace.WorkspaceId, Id, includeItems: false, ct);
-            _lastResultsLoad = Time.GetTimestamp();
             _model = model;
         }
         catch (NotFoundException e)
@@ -89,6 +88,7 @@ public sealed partial class JobPage : IAsyncDisposable
             return;
         }
         _feed?.Start();
+        _resultsFeed?.Start();
     }
 
     private async Task<List<JobEventDto>> ReadEventsAfterAsync(long afterEventId, CancellationToken ct)
@@ -130,28 +130,14 @@ public sealed partial class JobPage : IAsyncDisposable
             StateHasChanged();
         });
 
-        if (resultsChanged || _resultsPending) await RefreshResultsAsync(ct);
+        if (resultsChanged) _resultsFeed?.Post(true);
     }
 
     private static bool ChangesResults(string type) => type is JobEventTypes.MutationGenerated or JobEventTypes.EvaluationComplete
         or JobEventTypes.IterationComplete or JobEventTypes.JobComplete or JobEventTypes.JobFailed or JobEventTypes.JobCancelled or JobEventTypes.JobPaused;
 
-    /// <summary>The iteration table is re-read at most once a second; a refresh asked for sooner is done when the second is up.</summary>
-    private async Task RefreshResultsAsync(CancellationToken ct)
+    private async Task RefreshResultsAsync(IReadOnlyList<bool> _, CancellationToken ct)
     {
-        var wait = ResultsInterval - Time.GetElapsedTime(_lastResultsLoad);
-        if (wait > TimeSpan.Zero)
-        {
-            if (!_resultsPending)
-            {
-                _resultsPending = true;
-                var feed = _feed;
-                _ = Task.Delay(wait, Time, ct).ContinueWith(_ => feed?.Post(default), TaskScheduler.Default);
-            }
-            return;
-        }
-        _resultsPending = false;
-        _lastResultsLoad = Time.GetTimestamp();
         var results = await Jobs.GetResultsAsync(Workspace.WorkspaceId, Id, includeItems: false, ct);
         await InvokeAsync(() =>
         {
@@ -244,7 +230,9 @@ public sealed partial class JobPage : IAsyncDisposable
         foreach (var s in _subscriptions) s.Dispose();
         _subscriptions.Clear();
         if (_feed is not null) await _feed.DisposeAsync();
+        if (_resultsFeed is not null) await _resultsFeed.DisposeAsync();
         _feed = null;
+        _resultsFeed = null;
     }
 
     public async ValueTask DisposeAsync()
