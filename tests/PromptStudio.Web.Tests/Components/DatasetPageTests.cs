@@ -10,8 +10,6 @@ namespace PromptStudio.Web.Tests.Components;
 
 public sealed class DatasetPageTests : StudioComponentTest
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-
     private const string CsvWithTwoBadRows =
         "name,product,review,expectedOutput,labels\n" +
         "good,lamp,Bright and cheap.,positive,short;clear\n" +

@@ -12,8 +12,6 @@ namespace PromptStudio.Web.Tests.Components;
 
 public sealed class PromptPageTests : StudioComponentTest
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-
     [Fact]
     public async Task EditAsNewVersion_SavesTheNextVersion_AndOpensIt()
     {

@@ -48,6 +48,9 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
+    /// <summary>How long a test waits for the page to show what it expects (live updates arrive asynchronously).</summary>
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
     protected static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
 
     protected JobEventBus Bus => Services.GetRequiredService<JobEventBus>();
