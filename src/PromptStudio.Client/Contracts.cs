@@ -107,7 +107,8 @@ public sealed record JobEventDto(
     JsonElement Data,
     DateTimeOffset Timestamp);
 
-public sealed record ItemResultDto(int ItemId, string? Output, double Score, IReadOnlyDictionary<string, double> MetricScores, bool Passed, string? Error);
+/// <summary>One item's result; <c>Reasoning</c> is the llm_judge's explanation of its rating.</summary>
+public sealed record ItemResultDto(int ItemId, string? Output, double Score, IReadOnlyDictionary<string, double> MetricScores, bool Passed, string? Error, string? Reasoning = null);
 
 public sealed record CandidateDto(
     int Iteration,

@@ -13,6 +13,9 @@ public abstract partial class BrowserTest(StudioApp app) : IAsyncLifetime
 
     protected IPage Page { get; private set; } = default!;
 
+    /// <summary>Who the test's browser is signed in as: the workspace owner unless a test says otherwise.</summary>
+    protected virtual string? StorageState => App.OwnerStorageState;
+
     public async ValueTask InitializeAsync() => Page = await NewBrowserPageAsync();
 
     /// <summary>A page in a browser context of its own: another user, with its own circuit.</summary>
@@ -21,6 +24,7 @@ public abstract partial class BrowserTest(StudioApp app) : IAsyncLifetime
         var context = await App.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = App.BaseUrl,
+            StorageStatePath = StorageState,
             ViewportSize = new ViewportSize { Width = App.Settings.ViewportWidth, Height = App.Settings.ViewportHeight },
         });
         context.SetDefaultTimeout(App.Settings.ActionTimeoutMs);

@@ -39,6 +39,12 @@ public sealed class StudioApp : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
+    public const string OwnerEmail = "owner@e2e.local";
+    public const string Password = "correct-horse-42";
+
+    /// <summary>Cookies of the signed-in owner (the first account, so it owns the demo workspace); test contexts start from them.</summary>
+    public string OwnerStorageState { get; private set; } = "";
+
     /// <summary>Starts a dryRun job on the demo prompt and dataset through the same service the form uses.</summary>
     public async Task<JobDto> StartDryRunJobAsync(int maxIterations, int latencyMs, int? seed = null)
     {
@@ -69,6 +75,32 @@ public sealed class StudioApp : IAsyncLifetime
             Args = Settings.Args,
         });
         Assertions.SetDefaultExpectTimeout(Settings.ExpectTimeoutMs);
+        OwnerStorageState = await SignInAsync(OwnerEmail, register: true);
+    }
+
+    /// <summary>Registers (when asked) and signs in through the real pages; returns the saved browser state.</summary>
+    public async Task<string> SignInAsync(string email, bool register = false, string? invitation = null)
+    {
+        await using var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl });
+        var page = await context.NewPageAsync();
+        if (register)
+        {
+            await page.GotoAsync(invitation is null ? "/account/register" : $"/account/register?invitation={invitation}");
+            await page.GetByTestId("register-email").FillAsync(email);
+            await page.GetByTestId("register-password").FillAsync(Password);
+            await page.GetByTestId("register-submit").ClickAsync();
+        }
+        else
+        {
+            await page.GotoAsync("/account/login");
+            await page.GetByTestId("login-email").FillAsync(email);
+            await page.GetByTestId("login-password").FillAsync(Password);
+            await page.GetByTestId("login-submit").ClickAsync();
+        }
+        await page.WaitForURLAsync(url => !url.Contains("/account/", StringComparison.Ordinal));
+        var path = Path.Combine(Path.GetTempPath(), $"promptstudio-e2e-state-{Guid.NewGuid():N}.json");
+        await context.StorageStateAsync(new BrowserContextStorageStateOptions { Path = path });
+        return path;
     }
 
     public async ValueTask DisposeAsync()

@@ -32,6 +32,8 @@ public static class StopReasons
     public const string MaxIterations = "max_iterations";
     public const string MinImprovement = "min_improvement";
     public const string Timeout = "timeout";
+    public const string Quota = "quota";
+    public const string Budget = "budget";
     public const string Cancelled = "cancelled";
     public const string Error = "error";
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.AI;
+using PromptStudio.Core.Optimization;
 
 namespace PromptStudio.Core.Metrics;
 
@@ -11,8 +13,15 @@ public sealed class MetricScorer
     private readonly Regex?[] _regexes;
     private readonly double _totalWeight;
 
-    public MetricScorer(IReadOnlyList<MetricSpec> specs)
+    private readonly LlmJudge? _judge;
+    private readonly IEmbeddingGenerator<string, Embedding<float>>? _embedder;
+
+    /// <param name="judge">The judge model of <c>llm_judge</c>; without one (dryRun) a token-overlap stand-in scores it.</param>
+    /// <param name="embedder">The embedding model of <c>semantic_similarity</c>; without one, a bag-of-words cosine stands in.</param>
+    public MetricScorer(IReadOnlyList<MetricSpec> specs, IChatClient? judge = null, IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
     {
+        _judge = judge is null ? null : new LlmJudge(judge);
+        _embedder = embedder;
         if (specs.Count == 0) throw new ArgumentException("At least one metric is needed.", nameof(specs));
         _specs = specs;
         _names = MetricSpec.ReportNames(specs);
@@ -24,7 +33,48 @@ public sealed class MetricScorer
 
     public IReadOnlyList<string> MetricNames => _names;
 
-    /// <summary>Per-metric scores and their weighted mean.</summary>
+    /// <summary>
+    /// Per-metric scores, their weighted mean, the judge's reasoning (when there is a judge metric) and what
+    /// the judge cost. Deterministic metrics never wait; model metrics go through the job's pipeline.
+    /// </summary>
+    public async Task<ItemScore> ScoreAsync(string output, EvalItem item, CancellationToken ct)
+    {
+        var perMetric = new Dictionary<string, double>(_specs.Count, StringComparer.Ordinal);
+        double weighted = 0;
+        string? reasoning = null;
+        var usage = LlmUsage.Zero;
+        for (var i = 0; i < _specs.Count; i++)
+        {
+            var spec = _specs[i];
+            double score;
+            switch (spec.Type)
+            {
+                case MetricSpec.LlmJudge when _judge is not null:
+                    var verdict = await _judge.ScoreAsync(spec.Criteria ?? JudgeCriterion.Default, item, output, ct);
+                    (score, usage) = (verdict.Score, usage + verdict.Usage);
+                    reasoning = reasoning is null ? verdict.Reasoning : reasoning + "\n" + verdict.Reasoning;
+                    break;
+                case MetricSpec.LlmJudge:
+                    score = TextSimilarity.TokenF1(output, item.ExpectedOutput ?? "");
+                    reasoning ??= "Simulated judge (dryRun): token overlap with the expected output.";
+                    break;
+                case MetricSpec.SemanticSimilarity when _embedder is not null:
+                    score = item.ExpectedOutput is null ? 0 : await TextSimilarity.EmbeddingCosineAsync(_embedder, output, item.ExpectedOutput, ct);
+                    break;
+                case MetricSpec.SemanticSimilarity:
+                    score = TextSimilarity.BagOfWordsCosine(output, item.ExpectedOutput ?? "");
+                    break;
+                default:
+                    score = ScoreOne(i, output, item.ExpectedOutput);
+                    break;
+            }
+            perMetric[_names[i]] = score;
+            weighted += score * spec.Weight;
+        }
+        return new ItemScore(weighted / _totalWeight, perMetric, reasoning, usage);
+    }
+
+    /// <summary>Per-metric scores and their weighted mean (deterministic metrics only; model metrics use <see cref="ScoreAsync"/>).</summary>
     public (double Score, IReadOnlyDictionary<string, double> PerMetric) Score(string output, string? expected)
     {
         var perMetric = new Dictionary<string, double>(_specs.Count, StringComparer.Ordinal);
@@ -49,6 +99,7 @@ public sealed class MetricScorer
                 : 0,
             MetricSpec.Regex => Bool(_regexes[index]!.IsMatch(output)),
             MetricSpec.JsonValid => Bool(IsJson(output)),
+            MetricSpec.LlmJudge or MetricSpec.SemanticSimilarity => throw new InvalidOperationException($"The metric '{spec.Type}' calls a model: use ScoreAsync."),
             _ => throw new InvalidOperationException($"Unknown metric '{spec.Type}'."),
         };
     }
@@ -76,3 +127,6 @@ public sealed class MetricScorer
         }
     }
 }
+
+/// <summary>One item's scores under a job's metrics.</summary>
+public sealed record ItemScore(double Score, IReadOnlyDictionary<string, double> PerMetric, string? Reasoning, LlmUsage JudgeUsage);

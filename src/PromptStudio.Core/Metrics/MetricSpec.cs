@@ -11,14 +11,21 @@ public sealed record MetricSpec(
     bool CaseSensitive = false,
     bool NormalizeWhitespace = true,
     string? Value = null,
-    string? Pattern = null)
+    string? Pattern = null,
+    IReadOnlyList<JudgeCriterion>? Criteria = null)
 {
     public const string ExactMatch = "exact_match";
     public const string Contains = "contains";
     public const string Regex = "regex";
     public const string JsonValid = "json_valid";
 
-    public static readonly IReadOnlyList<string> KnownTypes = [ExactMatch, Contains, Regex, JsonValid];
+    public const string LlmJudge = "llm_judge";
+    public const string SemanticSimilarity = "semantic_similarity";
+
+    public static readonly IReadOnlyList<string> KnownTypes = [ExactMatch, Contains, Regex, JsonValid, LlmJudge, SemanticSimilarity];
+
+    /// <summary>Metrics that call a model (the judge, or an embedding model) rather than compare text.</summary>
+    public bool UsesModel => Type is LlmJudge or SemanticSimilarity;
 
     /// <summary>exact_match, ignoring case and surrounding/duplicate whitespace.</summary>
     public static readonly MetricSpec Default = new(ExactMatch);
@@ -67,6 +74,7 @@ public sealed record MetricSpec(
         double weight = 1;
         bool caseSensitive = false, normalize = true;
         string? text = null, pattern = null;
+        IReadOnlyList<JudgeCriterion>? criteria = null;
         var ok = true;
         foreach (var property in element.EnumerateObject())
         {
@@ -80,8 +88,12 @@ public sealed record MetricSpec(
                 case "normalizeWhitespace" when v.ValueKind is JsonValueKind.True or JsonValueKind.False: normalize = v.GetBoolean(); break;
                 case "value" when v.ValueKind == JsonValueKind.String: text = v.GetString(); break;
                 case "pattern" when v.ValueKind == JsonValueKind.String: pattern = v.GetString(); break;
+                case "criteria" when v.ValueKind == JsonValueKind.Array:
+                    criteria = JudgeCriterion.ParseList($"{field}.criteria", v, errors);
+                    ok &= criteria is not null;
+                    break;
                 default:
-                    errors.Add($"{field}.{property.Name}", $"'{property.Name}' is not a metric option of the right type (options: type, weight, caseSensitive, normalizeWhitespace, value, pattern).");
+                    errors.Add($"{field}.{property.Name}", $"'{property.Name}' is not a metric option of the right type (options: type, weight, caseSensitive, normalizeWhitespace, value, pattern, criteria).");
                     ok = false;
                     break;
             }
@@ -106,6 +118,7 @@ public sealed record MetricSpec(
                 return null;
             }
         }
-        return ok ? new MetricSpec(type, weight, caseSensitive, normalize, text, pattern) : null;
+        if (type == LlmJudge) criteria ??= JudgeCriterion.Default;
+        return ok ? new MetricSpec(type, weight, caseSensitive, normalize, text, pattern, criteria) : null;
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using PromptStudio.Core.Llm;
 using PromptStudio.Core.Metrics;
 using PromptStudio.Core.Prompts;
 
@@ -27,10 +28,18 @@ public sealed class CandidateEvaluator(
     {
         var results = new ItemResult[items.Count];
         var usages = new LlmUsage[items.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, items.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (i, ct) => (results[i], usages[i]) = await EvaluateItemAsync(prompt, items[i], ct));
+        try
+        {
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, items.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+                async (i, ct) => (results[i], usages[i]) = await EvaluateItemAsync(prompt, items[i], ct));
+        }
+        catch (BudgetExceededException e)
+        {
+            // The evaluation is abandoned, but the calls its finished items made were paid for.
+            throw new BudgetExceededException(e.Message, usages.Where(u => u is not null).Aggregate(LlmUsage.Zero, (a, b) => a + b));
+        }
 
         var usage = usages.Aggregate(LlmUsage.Zero, (a, b) => a + b);
         var failed = results.Where(r => r.Error is not null).ToList();
@@ -88,19 +97,15 @@ public sealed class CandidateEvaluator(
         {
             var response = await chat.GetResponseAsync(messages, options, ct);
             var output = response.Text ?? "";
-            var (score, perMetric) = scorer.Score(output, item.ExpectedOutput);
-            var usage = new LlmUsage(
-                1,
-                response.Usage?.InputTokenCount ?? 0,
-                response.Usage?.OutputTokenCount ?? 0,
-                0m);
-            return (new ItemResult(item.Id, output, score, perMetric), usage);
+            var scored = await scorer.ScoreAsync(output, item, ct);
+            return (new ItemResult(item.Id, output, scored.Score, scored.PerMetric, Reasoning: scored.Reasoning),
+                UsageChatClient.LlmUsageOf(response) + scored.JudgeUsage);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             throw;
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not (OutOfMemoryException or BudgetExceededException) && e is not LlmProviderException { IsFatal: true })
         {
             return (Failed(item, e.Message), new LlmUsage(1, 0, 0, 0m));
         }

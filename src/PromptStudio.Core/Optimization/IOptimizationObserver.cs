@@ -19,3 +19,12 @@ public interface IOptimizationObserver
     /// <summary>Durability point: the iteration is finished; a resume starts with the next one.</summary>
     ValueTask IterationCompletedAsync(IterationSummary summary, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Thrown by an observer to end a run cleanly for a reason outside the search (a quota or budget): the run
+/// finishes with its best candidate so far and this stop reason.
+/// </summary>
+public sealed class StopOptimizationException(string stopReason, string message) : Exception(message)
+{
+    public string StopReason { get; } = stopReason;
+}

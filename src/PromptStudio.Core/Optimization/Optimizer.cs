@@ -1,4 +1,5 @@
 using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Llm;
 using PromptStudio.Core.Prompts;
 
 namespace PromptStudio.Core.Optimization;
@@ -33,19 +34,33 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
         if (timeLeft is { } left) deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
 
         var state = new LoopState(run.Config);
+        string stopReason;
         try
         {
-            return await LoopAsync(run, saved, completedIterations, observer, state, deadline.Token);
+            stopReason = await LoopAsync(run, saved, completedIterations, observer, state, deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // The time limit, not the user, stopped it: the best prompt found so far is the result.
-            var baseline = state.Baseline ?? throw new TimeoutException("The time limit ran out before the baseline was scored.");
-            return await FinishAsync(run, StopReasons.Timeout, baseline, state.Best!, state.LastCompleted, cancellationToken);
+            if (state.Baseline is null) throw new TimeoutException("The time limit ran out before the baseline was scored.");
+            stopReason = StopReasons.Timeout;
         }
+        catch (StopOptimizationException stop) when (state.Baseline is not null)
+        {
+            // A limit outside the search (quota, budget) ended it cleanly: the best so far is the result.
+            stopReason = stop.StopReason;
+        }
+        catch (BudgetExceededException e) when (state.Baseline is { } baseline)
+        {
+            // maxCostUsd / maxLlmCalls: stop cleanly with the best prompt so far; held-out scoring would spend more, so it is skipped.
+            return new OptimizationOutcome(StopReasons.Budget, baseline, state.Best!, state.LastCompleted, HeldOutUsage: e.Spent);
+        }
+        // The time limit bounds the search only: held-out scoring is the report, so it cannot change why the run stopped.
+        return await FinishAsync(run, stopReason, state.Baseline!, state.Best!, state.LastCompleted, cancellationToken);
     }
 
-    private async Task<OptimizationOutcome> LoopAsync(
+    /// <summary>Runs iterations until one of the stop rules says why to stop.</summary>
+    private async Task<string> LoopAsync(
         OptimizationRun run,
         IReadOnlyList<CandidateRecord> saved,
         IReadOnlySet<int> completedIterations,
@@ -72,6 +87,7 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
         }
         state.Baseline = baseline;
         state.Best = baseline;
+        byIteration[0] = [baseline];
 
         // Replay finished iterations to rebuild the best candidate and the stagnation count.
         string? stop = StopAfter(config, state, significant: true, iteration: 0);
@@ -92,31 +108,33 @@ public sealed class Optimizer(ICandidateProposer proposer, CandidateEvaluator ev
             if (candidates is null || candidates.Count == 0)
                 candidates = await ProposeAsync(run, state, iteration, observer, byIteration, ct);
 
-            var finished = new List<CandidateRecord>(candidates.Count);
-            foreach (var candidate in candidates)
+            var evaluated = new List<CandidateRecord>();
+            for (var i = 0; i < candidates.Count; i++)
             {
-                if (candidate.RejectedReason is not null || candidate.IsEvaluated)
+                var candidate = candidates[i];
+                if (candidate.RejectedReason is not null) continue;
+                if (!candidate.IsEvaluated)
                 {
-                    finished.Add(candidate);
-                    continue;
+                    await observer.EvaluationStartedAsync(candidate, ct);
+                    candidate = candidate with { Evaluation = await evaluator.EvaluateAsync(candidate.Prompt, run.TrainItems, ct) };
+                    await observer.CandidateEvaluatedAsync(candidate, ct);
+                    // Written back so later proposals choose their runner-up from the same evaluated candidates
+                    // that a resumed run reads from its checkpoint.
+                    candidates[i] = candidate;
                 }
-                await observer.EvaluationStartedAsync(candidate, ct);
-                var done = candidate with { Evaluation = await evaluator.EvaluateAsync(candidate.Prompt, run.TrainItems, ct) };
-                await observer.CandidateEvaluatedAsync(done, ct);
-                finished.Add(done);
+                evaluated.Add(candidate);
             }
-            var evaluated = finished.Where(c => c.IsEvaluated).ToList();
 
             var previousBest = state.Best!.Evaluation!.Score;
             var significant = Adopt(state, evaluated);
             state.LastCompleted = iteration;
             await observer.IterationCompletedAsync(
-                new IterationSummary(iteration, state.Best!.Evaluation!.Score, previousBest, state.Best, state.Best.Iteration == iteration, finished),
+                new IterationSummary(iteration, state.Best!.Evaluation!.Score, previousBest, state.Best, state.Best.Iteration == iteration, candidates),
                 ct);
             stop = StopAfter(config, state, significant, iteration);
         }
 
-        return await FinishAsync(run, stop, baseline, state.Best!, state.LastCompleted, ct);
+        return stop;
     }
 
     private async Task<List<CandidateRecord>> ProposeAsync(

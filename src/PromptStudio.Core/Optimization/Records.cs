@@ -20,7 +20,8 @@ public sealed record ItemResult(
     string? Output,
     double Score,
     IReadOnlyDictionary<string, double> MetricScores,
-    string? Error = null)
+    string? Error = null,
+    string? Reasoning = null)
 {
     /// <summary>An item passes when every metric gave it full marks.</summary>
     public bool Passed => Error is null && Score >= 0.999_999;
@@ -91,7 +92,10 @@ public sealed record IterationSummary(
     bool ImprovedBest,
     IReadOnlyList<CandidateRecord> Candidates);
 
-/// <summary>How a run ended when it was not interrupted.</summary>
+/// <summary>
+/// How a run ended when it was not interrupted. <see cref="HeldOutUsage"/> is what the run spent after its
+/// last checkpoint (held-out scoring, or an evaluation the budget cut short), for the job's totals.
+/// </summary>
 public sealed record OptimizationOutcome(
     string StopReason,
     CandidateRecord Baseline,

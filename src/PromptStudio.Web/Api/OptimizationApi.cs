@@ -25,15 +25,15 @@ public static class OptimizationApi
             TypedResults.Ok(await jobs.GetAsync(ws.WorkspaceId, id, ct)));
 
         group.MapPost("/{id:guid}/pause", async (Guid id, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>
-            TypedResults.Ok(await jobs.PauseAsync(ws.WorkspaceId, id, ct)))
+            TypedResults.Ok(await jobs.PauseAsync(ws.WorkspaceId, id, ws.UserName, ct)))
             .WithSummary("Pause a running job; all progress is kept");
 
         group.MapPost("/{id:guid}/resume", async (Guid id, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>
-            TypedResults.Ok(await jobs.ResumeAsync(ws.WorkspaceId, id, ct)))
+            TypedResults.Ok(await jobs.ResumeAsync(ws.WorkspaceId, id, ws.UserName, ct)))
             .WithSummary("Resume a paused job after its last finished iteration");
 
         group.MapPost("/{id:guid}/cancel", async (Guid id, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>
-            TypedResults.Ok(await jobs.CancelAsync(ws.WorkspaceId, id, ct)))
+            TypedResults.Ok(await jobs.CancelAsync(ws.WorkspaceId, id, ws.UserName, ct)))
             .WithSummary("Cancel a queued, running or paused job for good");
 
         group.MapGet("/{id:guid}/results", async (Guid id, bool? items, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -28,27 +29,73 @@ public static class DatabaseSetup
         return builder.ToString();
     }
 
+    /// <summary><c>Database:Provider</c>: <c>sqlite</c> (the default, one node) or <c>postgres</c> (one or more nodes).</summary>
+    public static bool IsPostgres(IConfiguration configuration) =>
+        (configuration["Database:Provider"] ?? "sqlite").Trim().ToLowerInvariant() switch
+        {
+            "sqlite" or "" => false,
+            "postgres" or "postgresql" or "npgsql" => true,
+            var other => throw new InvalidOperationException($"Database:Provider must be sqlite or postgres, not '{other}'."),
+        };
+
     public static IServiceCollection AddStudioDatabase(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = ResolveSqliteConnectionString(configuration.GetConnectionString("Default"));
-        services.AddDbContextFactory<StudioDbContext>(o => o.UseSqlite(connectionString));
+        if (IsPostgres(configuration))
+        {
+            var connectionString = configuration.GetConnectionString("Default")
+                ?? throw new InvalidOperationException("Database:Provider is postgres: set ConnectionStrings:Default to an Npgsql connection string.");
+            services.AddDbContextFactory<StudioDbContext>(o => o.UseNpgsql(connectionString));
+            // Only for migrations and the Data Protection key ring; everything else uses StudioDbContext.
+            services.AddScoped<PostgresStudioDbContext>();
+        }
+        else
+        {
+            var connectionString = ResolveSqliteConnectionString(configuration.GetConnectionString("Default"));
+            services.AddDbContextFactory<StudioDbContext>(o => o.UseSqlite(connectionString));
+        }
         return services;
     }
 
-    /// <summary>Applies migrations (never EnsureCreated) and switches the file to write-ahead logging.</summary>
+    /// <summary>
+    /// Applies the provider's migrations (never EnsureCreated). SQLite is switched to write-ahead logging;
+    /// on PostgreSQL EF Core takes a migration lock, so nodes starting together migrate once.
+    /// </summary>
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
         var factory = services.GetRequiredService<IDbContextFactory<StudioDbContext>>();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+        {
+            await using var postgres = new PostgresStudioDbContext(services.GetRequiredService<DbContextOptions<StudioDbContext>>());
+            await postgres.Database.MigrateAsync(cancellationToken);
+            return;
+        }
         await db.Database.MigrateAsync(cancellationToken);
         // WAL lets the dashboard read while a worker writes; the setting is stored in the file.
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
     }
 }
 
-/// <summary>Lets `dotnet ef` build the model without starting the app.</summary>
+/// <summary>
+/// The PostgreSQL schema. EF Core keeps one migrations set per context type, so this subclass holds the
+/// PostgreSQL set (Data/Migrations/Postgres) while StudioDbContext keeps the SQLite one; the model is the same
+/// plus the Data Protection key ring, which only multi-node deployments keep in the database.
+/// </summary>
+public sealed class PostgresStudioDbContext(DbContextOptions<StudioDbContext> options) : StudioDbContext(options), IDataProtectionKeyContext
+{
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+}
+
+/// <summary>Lets `dotnet ef --context StudioDbContext` build the SQLite model without starting the app.</summary>
 public sealed class DesignTimeFactory : IDesignTimeDbContextFactory<StudioDbContext>
 {
     public StudioDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<StudioDbContext>().UseSqlite("Data Source=design-time.db").Options);
+}
+
+/// <summary>Lets `dotnet ef --context PostgresStudioDbContext` build the PostgreSQL model; no server is needed to add a migration.</summary>
+public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresStudioDbContext>
+{
+    public PostgresStudioDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<StudioDbContext>().UseNpgsql("Host=localhost;Database=promptstudio").Options);
 }

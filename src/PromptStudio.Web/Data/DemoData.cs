@@ -18,7 +18,8 @@ public static class DemoData
         if (await db.Workspaces.AnyAsync(w => w.Id == DefaultWorkspace.Id, ct)) return;
 
         var now = DateTime.UtcNow;
-        db.Workspaces.Add(new Workspace { Id = DefaultWorkspace.Id, Name = DefaultWorkspace.Name, CreatedAt = now });
+        var limit = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Auth.AuthOptions>>().Value.DefaultIterationLimit;
+        db.Workspaces.Add(new Workspace { Id = DefaultWorkspace.Id, Name = DefaultWorkspace.Name, CreatedAt = now, IterationLimit = limit });
         var prompt = Prompt.Create(DefaultWorkspace.Id, PromptName,
             "Labels a product review as positive, negative or neutral.",
             "You label customer reviews for the {{product}} team.",

@@ -1,17 +1,20 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using PromptStudio.Core.Jobs;
 using PromptStudio.Core.Optimization;
+using PromptStudio.Web.Auth;
 using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Jobs;
 using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Providers;
 using PromptStudio.Web.Workspaces;
 
 namespace PromptStudio.Web.Data;
 
-public sealed class StudioDbContext(DbContextOptions<StudioDbContext> options) : DbContext(options)
+public class StudioDbContext(DbContextOptions<StudioDbContext> options) : IdentityDbContext<StudioUser>(options)
 {
     public DbSet<Workspace> Workspaces => Set<Workspace>();
     public DbSet<Prompt> Prompts => Set<Prompt>();
@@ -21,6 +24,12 @@ public sealed class StudioDbContext(DbContextOptions<StudioDbContext> options) :
     public DbSet<JobIteration> JobIterations => Set<JobIteration>();
     public DbSet<JobCandidate> JobCandidates => Set<JobCandidate>();
     public DbSet<JobEvent> JobEvents => Set<JobEvent>();
+    public DbSet<WorkspaceMember> Members => Set<WorkspaceMember>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Invitation> Invitations => Set<Invitation>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<Provider> Providers => Set<Provider>();
+    public DbSet<LlmCacheEntry> LlmCache => Set<LlmCacheEntry>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -29,10 +38,29 @@ public sealed class StudioDbContext(DbContextOptions<StudioDbContext> options) :
         configurationBuilder.Properties<DateTime?>().HaveConversion<NullableUtcConverter>();
     }
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void OnModelCreating(ModelBuilder builder)
     {
-        var b = modelBuilder;
+        base.OnModelCreating(builder);
+        var b = builder;
         b.Entity<Workspace>(e => e.Property(w => w.Name).HasMaxLength(200));
+        b.Entity<WorkspaceMember>(e =>
+        {
+            e.HasKey(m => new { m.WorkspaceId, m.UserId });
+            e.HasIndex(m => m.UserId);
+            e.Property(m => m.Role).HasConversion(r => r.ToWire(), r => Enum.Parse<WorkspaceRole>(r, true)).HasMaxLength(16);
+        });
+        b.Entity<ApiKey>(e =>
+        {
+            e.HasIndex(k => k.Prefix).IsUnique();
+            e.HasIndex(k => k.WorkspaceId);
+            e.Property(k => k.Scope).HasConversion(s => s.ToString().ToLowerInvariant(), s => Enum.Parse<ApiKeyScope>(s, true)).HasMaxLength(16);
+        });
+        b.Entity<Invitation>(e =>
+        {
+            e.HasIndex(i => i.TokenHash).IsUnique();
+            e.Property(i => i.Role).HasConversion(r => r.ToWire(), r => Enum.Parse<WorkspaceRole>(r, true)).HasMaxLength(16);
+        });
+        b.Entity<AuditEntry>(e => e.HasIndex(a => new { a.WorkspaceId, a.At }));
 
         b.Entity<Prompt>(e =>
         {
@@ -78,6 +106,22 @@ public sealed class StudioDbContext(DbContextOptions<StudioDbContext> options) :
         });
 
         b.Entity<JobEvent>(e => e.HasKey(ev => new { ev.JobId, ev.Id }));
+
+        b.Entity<Provider>(e =>
+        {
+            e.HasIndex(p => new { p.WorkspaceId, p.Name }).IsUnique();
+            e.Property(p => p.Name).HasMaxLength(100);
+            e.Property(p => p.Kind).HasMaxLength(32);
+            Json(e.Property(p => p.Models));
+            Json(e.Property(p => p.Prices));
+        });
+
+        b.Entity<LlmCacheEntry>(e =>
+        {
+            e.ToTable("LlmCache");
+            e.HasKey(c => c.Key);
+            e.Property(c => c.Key).HasMaxLength(64);
+        });
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);

@@ -38,13 +38,12 @@ public sealed class DatasetService(IDbContextFactory<StudioDbContext> dbFactory,
 
     public async Task<IReadOnlyList<DatasetItemDto>> AddItemsAsync(Guid workspaceId, int datasetId, AddDatasetItemsRequest request, CancellationToken ct)
     {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId && d.WorkspaceId == workspaceId, ct)) throw new NotFoundException("Dataset", datasetId);
         var errors = new ValidationErrors();
         if (request.Items is null || request.Items.Count == 0) errors.Add("items", "items must hold at least one item.");
         var items = ToItems(request.Items ?? [], errors);
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
-
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId && d.WorkspaceId == workspaceId, ct)) throw new NotFoundException("Dataset", datasetId);
         foreach (var item in items) item.DatasetId = datasetId;
         db.DatasetItems.AddRange(items);
         await db.SaveChangesAsync(ct);

@@ -50,17 +50,40 @@ public sealed class CheckpointWriter(
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
-    public ValueTask IterationStartedAsync(int iteration, CancellationToken cancellationToken)
+    public async ValueTask IterationStartedAsync(int iteration, CancellationToken cancellationToken)
     {
-        job.CurrentIteration = iteration;
         if (!_iterations.ContainsKey(iteration))
         {
             var row = new JobIteration { JobId = job.Id, Iteration = iteration, StartedAt = Now };
             _iterations[iteration] = row;
             _added.Add(row);
+            if (iteration >= 1)
+            {
+                try
+                {
+                    // Durability point: the iteration is charged to the workspace quota together with its row, so a
+                    // resumed iteration is never charged twice.
+                    await FlushAsync(cancellationToken, ChargeIterationAsync);
+                }
+                catch (StopOptimizationException)
+                {
+                    _added.Remove(row);
+                    _iterations.Remove(iteration);
+                    throw;
+                }
+            }
         }
+        job.CurrentIteration = iteration;
         Event(JobEventTypes.IterationStart, iteration, Stage(iteration), new { iteration, maxIterations = job.MaxIterations });
-        return ValueTask.CompletedTask;
+    }
+
+    private async Task ChargeIterationAsync(StudioDbContext db)
+    {
+        var charged = await db.Workspaces
+            .Where(w => w.Id == job.WorkspaceId && w.IterationsUsed < w.IterationLimit)
+            .ExecuteUpdateAsync(s => s.SetProperty(w => w.IterationsUsed, w => w.IterationsUsed + 1));
+        if (charged == 0)
+            throw new StopOptimizationException(StopReasons.Quota, "The workspace has used all of its iteration-runs.");
     }
 
     public async ValueTask CandidatesProposedAsync(int iteration, IReadOnlyList<CandidateRecord> candidates, LlmUsage usage, CancellationToken cancellationToken)

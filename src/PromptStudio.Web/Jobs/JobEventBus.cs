@@ -4,11 +4,22 @@ using PromptStudio.Client;
 namespace PromptStudio.Web.Jobs;
 
 /// <summary>
+/// Where a worker announces what it stored. In-process by default (<see cref="JobEventBus"/>); with Redis
+/// configured, <see cref="RedisJobEventPublisher"/> sends it through Redis to every node's bus, this one included.
+/// </summary>
+public interface IJobEventPublisher
+{
+    void Publish(IReadOnlyList<JobEventDto> events);
+
+    void PublishJob(Guid workspaceId, JobDto job);
+}
+
+/// <summary>
 /// In-process fan-out of job events and job snapshots, after they are stored. Blazor components and the hub
 /// subscribe here. Handlers run on the publisher's thread, so they must only hand the item on (to a channel
 /// or a throttled redraw) and return.
 /// </summary>
-public sealed class JobEventBus(ILogger<JobEventBus> logger)
+public sealed class JobEventBus(ILogger<JobEventBus> logger) : IJobEventPublisher
 {
     private readonly ConcurrentDictionary<Guid, Subscribers<JobEventDto>> _jobs = new();
     private readonly ConcurrentDictionary<Guid, Subscribers<JobDto>> _workspaces = new();

@@ -27,7 +27,7 @@ public static class JobMapping
         job.Error,
         job.Warnings,
         job.Status == JobStatus.Queued ? queuePosition : null,
-        job.Status == JobStatus.Queued || (job.Status == JobStatus.Running && job.LeaseOwner is null) ? queueReason : null,
+        job.Status is JobStatus.Queued or JobStatus.Running ? queueReason : null,
         new UsageDto(job.LlmCalls, job.InputTokens, job.OutputTokens, job.CostUsd, job.CacheHits),
         JobStates.UserActions(job.Status).Select(a => a.ToWire()).ToArray(),
         job.LastEventId,

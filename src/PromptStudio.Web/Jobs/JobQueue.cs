@@ -14,6 +14,9 @@ public sealed class JobQueue
     public void Enqueue(Guid jobId) => _channel.Writer.TryWrite(jobId);
 
     public ChannelReader<Guid> Reader => _channel.Reader;
+
+    /// <summary>Ids waiting for a free worker loop.</summary>
+    public int Count => _channel.Reader.Count;
 }
 
 /// <summary>The jobs this process is running now, each with its own cancellation source.</summary>
@@ -54,6 +57,12 @@ public sealed class JobsOptions
 
     /// <summary>How long a pause or cancel request waits for the worker to stop the job before it answers.</summary>
     public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// On PostgreSQL (several nodes), how often an idle node looks for queued jobs and for running jobs whose
+    /// owner let go or stopped renewing its lease. Take-over after a crash needs at most lease + poll interval.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>This process's name in lease records.</summary>
     public string NodeId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";

@@ -4,12 +4,14 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using PromptStudio.Client;
 using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Llm;
 using PromptStudio.Core.Metrics;
 using PromptStudio.Core.Optimization;
 using PromptStudio.Core.Prompts;
 using PromptStudio.Core.Simulation;
 using PromptStudio.Web.Data;
 using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Providers;
 
 namespace PromptStudio.Web.Jobs;
 
@@ -23,6 +25,7 @@ public sealed class JobRunner(
     RunningJobs running,
     IOptions<JobsOptions> options,
     TimeProvider time,
+    ProviderRegistry providers,
     ILogger<JobRunner> logger)
 {
     public async Task RunAsync(Guid jobId, CancellationToken stoppingToken)
@@ -72,14 +75,26 @@ public sealed class JobRunner(
         var node = options.Value.NodeId;
         var expires = now + options.Value.LeaseDuration;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var claimed = await db.Jobs
-            .Where(j => j.Id == jobId &&
-                (j.Status == JobStatus.Queued ||
-                 (j.Status == JobStatus.Running && (j.LeaseOwner == null || j.LeaseExpiresAt < now))))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.LeaseOwner, node)
-                .SetProperty(j => j.LeaseExpiresAt, expires)
-                .SetProperty(j => j.LeaseVersion, j => j.LeaseVersion + 1), ct);
+        var claimed = db.Database.IsNpgsql()
+            // Several nodes race for the same ids: SKIP LOCKED makes the losers claim nothing at once instead of
+            // queueing behind the winner's row lock. A queued job also needs a free lease here: it stays queued until
+            // its owner's first checkpoint, and the poller offers it to every node meanwhile.
+            ? await db.Database.ExecuteSqlInterpolatedAsync($"""
+                UPDATE "Jobs" SET "LeaseOwner" = {node}, "LeaseExpiresAt" = {expires}, "LeaseVersion" = "LeaseVersion" + 1
+                WHERE "Id" = (
+                    SELECT "Id" FROM "Jobs"
+                    WHERE "Id" = {jobId} AND "Status" IN ('queued', 'running') AND ("LeaseOwner" IS NULL OR "LeaseExpiresAt" < {now})
+                    FOR UPDATE SKIP LOCKED)
+                """, ct)
+            // SQLite has one writer at a time, so the conditional UPDATE alone is the claim.
+            : await db.Jobs
+                .Where(j => j.Id == jobId &&
+                    (j.Status == JobStatus.Queued ||
+                     (j.Status == JobStatus.Running && (j.LeaseOwner == null || j.LeaseExpiresAt < now))))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.LeaseOwner, node)
+                    .SetProperty(j => j.LeaseExpiresAt, expires)
+                    .SetProperty(j => j.LeaseVersion, j => j.LeaseVersion + 1), ct);
         if (claimed == 0) return null;
         return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
     }
@@ -118,7 +133,7 @@ public sealed class JobRunner(
 
         var (train, heldOut) = Split(items, config.Tuning);
         var run = new OptimizationRun(prompt.Text, train, heldOut, config);
-        var optimizer = CreateOptimizer(config);
+        var optimizer = config.DryRun ? CreateOptimizer(config) : await providers.CreateOptimizerAsync(job, config, ct);
         var saved = candidates.Select(ToRecord).ToList();
         TimeSpan? timeLeft = config.Tuning.TimeoutSeconds is { } limit ? TimeSpan.FromSeconds(limit - job.ActiveSeconds) : null;
 
@@ -128,9 +143,6 @@ public sealed class JobRunner(
 
     private static Optimizer CreateOptimizer(OptimizationConfig config)
     {
-        if (!config.DryRun)
-            throw new InvalidOperationException($"No LLM provider serves the model '{config.Model}'. Configure a provider or run with dryRun.");
-
         var latency = TimeSpan.FromMilliseconds(config.Tuning.SimulatedLatencyMs);
         IChatClient chat = new SimulatedChatClient(config.Tuning.Seed, latency);
         var evaluator = new CandidateEvaluator(chat, config.EffectiveModel, new MetricScorer(config.Tuning.EvaluationMetrics),
@@ -173,6 +185,14 @@ public sealed class JobRunner(
             int? resultId = null;
             if (outcome.Best.Prompt != original.Text)
             {
+                // Jobs on other nodes may finish on the same prompt at the same moment; on PostgreSQL (read committed)
+                // both would read the same latest version. A transaction-scoped lock per prompt group orders them;
+                // SQLite's single writer already does.
+                if (db.Database.IsNpgsql())
+                {
+                    var key = BitConverter.ToInt64(original.GroupId.ToByteArray(), 0);
+                    await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock({key})");
+                }
                 var latest = await db.Prompts.Where(p => p.GroupId == original.GroupId && p.IsLatest).SingleAsync();
                 var maxVersion = await db.Prompts.Where(p => p.GroupId == original.GroupId).MaxAsync(p => p.Version);
                 var version = latest.NextVersion(maxVersion + 1, null,
@@ -240,7 +260,7 @@ public sealed class JobRunner(
         logger.LogError(error, "Job {JobId} failed", job.Id);
         var message = error switch
         {
-            EvaluationFailedException or InvalidOperationException => error.Message,
+            EvaluationFailedException or InvalidOperationException or LlmProviderException or BudgetExceededException => error.Message,
             _ => $"{error.GetType().Name}: {error.Message}",
         };
         try
@@ -276,6 +296,12 @@ public sealed class JobRunner(
                 var renewed = await db.Jobs.Where(j => j.Id == jobId && j.LeaseVersion == leaseVersion && j.LeaseOwner != null)
                     .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, expires), stop);
                 var requested = renewed == 0 ? null : await db.Jobs.Where(j => j.Id == jobId).Select(j => j.RequestedAction).FirstAsync(stop);
+                if (renewed == 0)
+                {
+                    // Fenced off: this worker stalled past its lease (a pause of the process, a partition) and another
+                    // node claimed the job with a higher lease version. Nothing more is written from here.
+                    logger.LogWarning("Lease on job {JobId} (version {LeaseVersion}) was lost to another worker; letting go", jobId, leaseVersion);
+                }
                 if (renewed == 0 || requested is not null)
                 {
                     await job.CancelAsync();

@@ -6,6 +6,7 @@ using PromptStudio.Core.Jobs;
 using PromptStudio.Core.Prompts;
 using PromptStudio.Web.Api;
 using PromptStudio.Web.Data;
+using PromptStudio.Web.Providers;
 
 namespace PromptStudio.Web.Jobs;
 
@@ -19,8 +20,11 @@ public sealed class JobService(
     JobQueue queue,
     RunningJobs running,
     JobEventBus bus,
+    IJobEventPublisher publisher,
     IOptions<JobsOptions> options,
-    TimeProvider time)
+    Auth.AuditLog audit,
+    TimeProvider time,
+    ProviderRegistry providers)
 {
     public const int SmallDatasetThreshold = 5;
 
@@ -36,11 +40,17 @@ public sealed class JobService(
             .FirstOrDefaultAsync(d => d.Id == request.DatasetId && d.WorkspaceId == workspaceId, ct);
         if (prompt is null) errors.Add("promptId", $"Prompt {request.PromptId} was not found.");
         if (dataset is null) errors.Add("datasetId", $"Dataset {request.DatasetId} was not found.");
+        var model = config.EffectiveModel;
         if (!config.DryRun)
         {
-            errors.Add("config.model", config.Model is null
-                ? "model is required unless dryRun is true, and no LLM provider is configured in this workspace yet; set dryRun to true to run with the simulated model."
-                : $"No provider in this workspace serves the model '{config.Model}'; configure a provider or set dryRun to true.");
+            var serving = await ProviderRegistry.FindServingAsync(db, workspaceId, config.Model, ct);
+            if (serving is null)
+            {
+                errors.Add("config.model", config.Model is null
+                    ? "model is required unless dryRun is true, and no provider in this workspace has a default model; set dryRun to true to run with the simulated model."
+                    : $"No provider in this workspace serves the model '{config.Model}'; configure a provider or set dryRun to true.");
+            }
+            else model = serving.Value.Model;
         }
 
         var warnings = new List<string>();
@@ -55,8 +65,13 @@ public sealed class JobService(
         }
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
 
+        // Iterations are charged as they start; refuse up front a job that could not finish within the quota.
+        var workspace = await db.Workspaces.AsNoTracking().FirstAsync(w => w.Id == workspaceId, ct);
+        if (workspace.IterationsUsed + config.MaxIterations > workspace.IterationLimit)
+            throw new QuotaExceededException(workspace.IterationsUsed, workspace.IterationLimit, config.MaxIterations);
+
         var now = time.GetUtcNow().UtcDateTime;
-        var effective = rawConfig with { MaxIterations = config.MaxIterations, DryRun = config.DryRun, Model = config.EffectiveModel };
+        var effective = rawConfig with { MaxIterations = config.MaxIterations, DryRun = config.DryRun, Model = model };
         var job = OptimizationJob.Create(workspaceId, prompt!.Id, dataset!.Id, JsonSerializer.Serialize(effective, JobMapping.Json),
             config.MaxIterations, warnings, user, now);
         db.Jobs.Add(job);
@@ -67,6 +82,7 @@ public sealed class JobService(
         queue.Enqueue(job.Id);
         var dto = await ToDtoAsync(db, job, ct);
         Announce(job.WorkspaceId, dto, queued);
+        await audit.WriteAsync(workspaceId, user, "job.started", $"job {job.Id}", $"prompt {prompt.Id}, dataset {dataset.Id}, {config.MaxIterations} iterations{(config.DryRun ? ", dryRun" : "")}", ct);
         return dto;
     }
 
@@ -97,13 +113,20 @@ public sealed class JobService(
         return jobs.Select(j => j.ToDto(positions.GetValueOrDefault(j.Id), QueueReason(j))).ToList();
     }
 
-    public Task<JobDto> PauseAsync(Guid workspaceId, Guid jobId, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Pause, ct);
+    public Task<JobDto> PauseAsync(Guid workspaceId, Guid jobId, string actor, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Pause, actor, ct);
 
-    public Task<JobDto> CancelAsync(Guid workspaceId, Guid jobId, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Cancel, ct);
+    public Task<JobDto> CancelAsync(Guid workspaceId, Guid jobId, string actor, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Cancel, actor, ct);
 
-    public Task<JobDto> ResumeAsync(Guid workspaceId, Guid jobId, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Resume, ct);
+    public Task<JobDto> ResumeAsync(Guid workspaceId, Guid jobId, string actor, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Resume, actor, ct);
 
-    private async Task<JobDto> ControlAsync(Guid workspaceId, Guid jobId, JobAction action, CancellationToken ct)
+    private async Task<JobDto> ControlAsync(Guid workspaceId, Guid jobId, JobAction action, string actor, CancellationToken ct)
+    {
+        var result = await ApplyControlAsync(workspaceId, jobId, action, actor, ct);
+        await audit.WriteAsync(workspaceId, actor, $"job.{action.ToWire()}", $"job {jobId}", $"now {result.Status}", ct);
+        return result;
+    }
+
+    private async Task<JobDto> ApplyControlAsync(Guid workspaceId, Guid jobId, JobAction action, string actor, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -129,8 +152,10 @@ public sealed class JobService(
                 };
                 if (action == JobAction.Cancel) job.Cancel(now);
                 else job.Apply(action, now);
-                var e = AppendEvent(db, job, type, job.CurrentIteration, "lifecycle", new { requestedBy = "user" }, now);
+                var e = AppendEvent(db, job, type, job.CurrentIteration, "lifecycle", new { requestedBy = actor }, now);
                 // LeaseVersion is the concurrency token: if a worker claimed the job meanwhile, this throws and we look again.
+                // The claiming worker may also have written the event id taken here, and SQLite reports that duplicate
+                // key before the token check: the same race, so it is retried the same way (the transaction rolled back).
                 await db.SaveChangesAsync(ct);
 
                 if (action == JobAction.Resume) queue.Enqueue(jobId);
@@ -138,7 +163,7 @@ public sealed class JobService(
                 Announce(job.WorkspaceId, dto, e);
                 return dto;
             }
-            catch (DbUpdateConcurrencyException) when (attempt < 5)
+            catch (DbUpdateException) when (attempt < 5)
             {
             }
         }
@@ -198,7 +223,7 @@ public sealed class JobService(
             candidates.Where(c => c.Iteration == i.Iteration).Select(c => new CandidateDto(
                 c.Iteration, c.Index, c.MutationKind, c.SystemPrompt, c.Template, c.Score, c.MetricScores, c.RejectedReason,
                 (c.Iteration, c.Index) == bestKey,
-                includeItems ? c.ItemResults?.Select(r => new ItemResultDto(r.ItemId, r.Output, r.Score, r.MetricScores, r.Passed, r.Error)).ToList() : null)).ToList()))
+                includeItems ? c.ItemResults?.Select(r => new ItemResultDto(r.ItemId, r.Output, r.Score, r.MetricScores, r.Passed, r.Error, r.Reasoning)).ToList() : null)).ToList()))
             .ToList();
 
         HeldOutDto? heldOut = null;
@@ -248,8 +273,8 @@ public sealed class JobService(
 
     internal void Announce(Guid workspaceId, JobDto job, params JobEvent[] events)
     {
-        bus.Publish(events.Select(e => e.ToDto()).ToList());
-        bus.PublishJob(workspaceId, job);
+        publisher.Publish(events.Select(e => e.ToDto()).ToList());
+        publisher.PublishJob(workspaceId, job);
     }
 
     internal async Task<JobDto> ToDtoAsync(StudioDbContext db, OptimizationJob job, CancellationToken ct)
@@ -272,7 +297,9 @@ public sealed class JobService(
 
     private string? QueueReason(OptimizationJob job)
     {
-        if (job.Status is not (JobStatus.Queued or JobStatus.Running) || job.LeaseOwner is not null) return null;
+        // Best effort: a running job whose provider has calls waiting for a slot or a request token is probably waiting too.
+        if (job.Status == JobStatus.Running && job.LeaseOwner is not null) return providers.SaturationReason(job.WorkspaceId, job.ConfigJson);
+        if (job.Status is not (JobStatus.Queued or JobStatus.Running)) return null;
         var max = options.Value.MaxConcurrentJobs;
         return running.Count >= max
             ? $"Waiting for a free worker: all {max} workers are busy."

@@ -28,14 +28,13 @@ public sealed class PromptService(IDbContextFactory<StudioDbContext> dbFactory, 
 
     public async Task<PromptDto> AddVersionAsync(Guid workspaceId, string user, int promptId, AddPromptVersionRequest request, CancellationToken ct)
     {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var any = await db.Prompts.AsNoTracking().FirstOrDefaultAsync(p => p.Id == promptId && p.WorkspaceId == workspaceId, ct)
+            ?? throw new NotFoundException("Prompt", promptId);
         var errors = new ValidationErrors();
         ValidateText(request.Template, request.SystemPrompt, errors);
         if (request.Name is { Length: > 200 }) errors.Add("name", "name must be at most 200 characters.");
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
-
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var any = await db.Prompts.AsNoTracking().FirstOrDefaultAsync(p => p.Id == promptId && p.WorkspaceId == workspaceId, ct)
-            ?? throw new NotFoundException("Prompt", promptId);
         var latest = await db.Prompts.SingleAsync(p => p.GroupId == any.GroupId && p.IsLatest, ct);
         var version = latest.NextVersion(latest.Version + 1, Blank(request.Name), request.Description, Blank(request.SystemPrompt), request.Template!, user, time.GetUtcNow().UtcDateTime);
         db.Prompts.Add(version);

@@ -22,7 +22,7 @@ public sealed class JobsPageTests : StudioComponentTest
         var job = await StartAsync();
         page.WaitForAssertion(() => Assert.Equal("queued", Row(page, job.Id).GetAttribute("data-status")), Wait);
 
-        await Services.GetRequiredService<JobService>().CancelAsync(DefaultWorkspace.Id, job.Id, Ct);
+        await Services.GetRequiredService<JobService>().CancelAsync(DefaultWorkspace.Id, job.Id, "tester", Ct);
         page.WaitForAssertion(() => Assert.Equal("cancelled", Row(page, job.Id).QuerySelector("[data-testid=job-row-state]")!.TextContent.Trim()), Wait);
     }
 
@@ -35,7 +35,7 @@ public sealed class JobsPageTests : StudioComponentTest
         var (page, _) = RenderPage<JobsPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=job-row]").Count), Wait);
 
-        await Services.GetRequiredService<JobService>().CancelAsync(DefaultWorkspace.Id, other.Id, Ct);
+        await Services.GetRequiredService<JobService>().CancelAsync(DefaultWorkspace.Id, other.Id, "tester", Ct);
 
         page.WaitForAssertion(() => Assert.Equal([queued.Id.ToString()], page.FindAll("[data-testid=job-row]").Select(r => r.GetAttribute("data-job-id"))), Wait);
     }

@@ -12,7 +12,9 @@ using PromptStudio.Core.Jobs;
 using PromptStudio.Web.Data;
 using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Jobs;
+using PromptStudio.Web.Operations;
 using PromptStudio.Web.Prompts;
+using PromptStudio.Web.Providers;
 using PromptStudio.Web.Workspaces;
 using Xunit;
 
@@ -38,11 +40,17 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
         Services.Configure<JobsOptions>(_ => { });
         Services.AddSingleton<JobQueue>();
         Services.AddSingleton<RunningJobs>();
-        Services.AddSingleton<JobEventBus>();
+        Services.AddJobEvents(configuration);
         Services.AddSingleton<JobService>();
         Services.AddSingleton<PromptService>();
         Services.AddSingleton<DatasetService>();
-        Services.AddScoped<WorkspaceContext>();
+        Services.AddSingleton<PromptStudio.Web.Auth.AuditLog>();
+        Services.AddProviders(configuration);
+        Services.Configure<PromptStudio.Web.Auth.AuthOptions>(_ => { });
+        Services.AddSingleton<PromptStudio.Web.Auth.AccountService>();
+        Services.AddSingleton<PromptStudio.Web.Api.ApiKeyService>();
+        Services.AddSingleton<WorkspaceService>();
+        Services.AddScoped(_ => Infrastructure.TestWorkspaces.SignedIn(WorkspaceRole));
         Services.AddMudServices();
         JSInterop.Mode = JSRuntimeMode.Loose;
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
@@ -50,6 +58,9 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
 
     /// <summary>How long a test waits for the page to show what it expects (live updates arrive asynchronously).</summary>
     protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
+    /// <summary>The role the rendered pages see; tests of role-dependent controls override it.</summary>
+    protected virtual WorkspaceRole WorkspaceRole => WorkspaceRole.Owner;
 
     protected static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
 

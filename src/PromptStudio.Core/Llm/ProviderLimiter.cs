@@ -1,0 +1,160 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.AI;
+
+namespace PromptStudio.Core.Llm;
+
+/// <summary>
+/// The limits of one provider, shared by every job on the instance: at most <c>maxConcurrency</c> calls in
+/// flight (waiters served oldest first) and at most <c>requestsPerMinute</c> HTTP attempts in any window.
+/// </summary>
+public sealed class ProviderLimiter : IDisposable
+{
+    private readonly ConcurrencyLimiter _concurrency;
+    private int _waitingForRate;
+
+    public ProviderLimiter(int maxConcurrency, int requestsPerMinute, TimeSpan window, TimeProvider? time = null)
+    {
+        _concurrency = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = Math.Max(1, maxConcurrency),
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+        Rate = requestsPerMinute > 0 ? new SlidingWindowLog(requestsPerMinute, window, time ?? TimeProvider.System) : null;
+    }
+
+    /// <summary>Null when the provider has no request rate limit.</summary>
+    public SlidingWindowLog? Rate { get; }
+
+    /// <summary>Calls waiting for a concurrency slot or a request token right now.</summary>
+    public long Waiting => (_concurrency.GetStatistics()?.CurrentQueuedCount ?? 0) + Volatile.Read(ref _waitingForRate);
+
+    public async ValueTask<RateLimitLease> AcquireSlotAsync(CancellationToken cancellationToken)
+    {
+        var lease = await _concurrency.AcquireAsync(1, cancellationToken);
+        if (!lease.IsAcquired)
+        {
+            lease.Dispose();
+            throw new InvalidOperationException("The provider's concurrency limiter refused a call.");
+        }
+        return lease;
+    }
+
+    /// <summary>A request token for one HTTP attempt; dispose it when the attempt has ended.</summary>
+    public async ValueTask<IDisposable?> AcquireRequestTokenAsync(CancellationToken cancellationToken)
+    {
+        if (Rate is null) return null;
+        Interlocked.Increment(ref _waitingForRate);
+        try
+        {
+            return await Rate.AcquireAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waitingForRate);
+        }
+    }
+
+    public void Dispose() => _concurrency.Dispose();
+}
+
+/// <summary>
+/// A token bucket of <c>limit</c> tokens in which each token comes back exactly one window after the request
+/// that spent it has ended. Unlike a bucket refilled at a steady rate (which lets a full burst and a full
+/// refill land in the same minute), this guarantees that no window of that length, as the provider's clock
+/// sees it, ever holds more than <c>limit</c> requests: a request arrives before it ends, and its token is
+/// reused only a whole window later, whatever the network's jitter.
+/// </summary>
+public sealed class SlidingWindowLog(int limit, TimeSpan window, TimeProvider time)
+{
+    private readonly List<Token> _tokens = [];
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _ended = NewSignal();
+
+    public int Limit => limit;
+
+    /// <summary>Waits for a token; dispose the result when the request has ended.</summary>
+    public async ValueTask<IDisposable> AcquireAsync(CancellationToken cancellationToken)
+    {
+        // One waiter at a time keeps the order fair (first come, first served).
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                Task ended;
+                TimeSpan? wait = null;
+                lock (_lock)
+                {
+                    var now = time.GetTimestamp();
+                    _tokens.RemoveAll(t => t.EndedAt is { } e && time.GetElapsedTime(e, now) >= window);
+                    if (_tokens.Count < limit)
+                    {
+                        var token = new Token(this);
+                        _tokens.Add(token);
+                        return token;
+                    }
+                    foreach (var t in _tokens)
+                    {
+                        if (t.EndedAt is not { } e) continue;
+                        var left = window - time.GetElapsedTime(e, now);
+                        if (wait is null || left < wait) wait = left;
+                    }
+                    ended = _ended.Task;
+                }
+                // Until a token's window has passed, or a request in flight ends and starts its window.
+                var delay = wait is { } w ? Task.Delay(w > TimeSpan.Zero ? w : TimeSpan.FromMilliseconds(1), time, cancellationToken) : Task.Delay(Timeout.Infinite, cancellationToken);
+                await Task.WhenAny(delay, ended).WaitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>For callers that do not track when their request ends: the token's window starts now.</summary>
+    public async ValueTask WaitAsync(CancellationToken cancellationToken) => (await AcquireAsync(cancellationToken)).Dispose();
+
+    private void End(Token token)
+    {
+        TaskCompletionSource signal;
+        lock (_lock)
+        {
+            if (token.EndedAt is not null) return;
+            token.EndedAt = time.GetTimestamp();
+            signal = _ended;
+            _ended = NewSignal();
+        }
+        signal.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class Token(SlidingWindowLog owner) : IDisposable
+    {
+        public long? EndedAt { get; set; }
+
+        public void Dispose() => owner.End(this);
+    }
+}
+
+/// <summary>Holds one of the provider's concurrency slots for the whole call, retries included.</summary>
+public sealed class LimitingChatClient(IChatClient inner, ProviderLimiter limiter) : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        using var slot = await limiter.AcquireSlotAsync(cancellationToken);
+        return await base.GetResponseAsync(messages, options, cancellationToken);
+    }
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var slot = await limiter.AcquireSlotAsync(cancellationToken);
+        await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken)) yield return update;
+    }
+}

@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using PromptStudio.Web.Data;
+
+namespace PromptStudio.Web.Operations;
+
+/// <summary>
+/// <c>/health/live</c> says the process answers (a load balancer restarts it otherwise); <c>/health/ready</c>
+/// says it can serve: the database answers and, when configured, Redis does. Both are anonymous so probes need
+/// no credentials; they reveal only the check names and their status.
+/// </summary>
+public static class HealthEndpoints
+{
+    public const string Ready = "ready";
+
+    public static IHealthChecksBuilder AddStudioHealthChecks(this IServiceCollection services) =>
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [Ready]);
+
+    public static void MapStudioHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready) }).AllowAnonymous();
+    }
+
+    private sealed class DatabaseHealthCheck(IDbContextFactory<StudioDbContext> dbFactory) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            return await db.Database.CanConnectAsync(cancellationToken)
+                ? HealthCheckResult.Healthy()
+                : new HealthCheckResult(context.Registration.FailureStatus, "The database does not answer.");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using PromptStudio.Web.Jobs;
+using StackExchange.Redis;
+
+namespace PromptStudio.Web.Operations;
+
+/// <summary>
+/// <c>ConnectionStrings:Redis</c> turns one node into one of several: job events travel through Redis pub/sub
+/// and SignalR hub groups through its Redis backplane. Absent, everything stays in-process (one node).
+/// </summary>
+public static class ScaleOutSetup
+{
+    public static string? RedisConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Redis") is { Length: > 0 } redis ? redis : null;
+
+    public static IServiceCollection AddJobEvents(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<JobEventBus>();
+        if (RedisConnectionString(configuration) is not { } redis)
+        {
+            services.AddSingleton<IJobEventPublisher>(sp => sp.GetRequiredService<JobEventBus>());
+            return services;
+        }
+
+        // Not failing at start when Redis is down: the node serves from the database and reconnects by itself.
+        var redisOptions = ConfigurationOptions.Parse(redis);
+        redisOptions.AbortOnConnectFail = false;
+        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+        services.AddSingleton<RedisJobEventPublisher>();
+        services.AddSingleton<IJobEventPublisher>(sp => sp.GetRequiredService<RedisJobEventPublisher>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisJobEventPublisher>());
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.Ready]);
+        return services;
+    }
+
+    public static ISignalRServerBuilder AddStudioBackplane(this ISignalRServerBuilder signalR, IConfiguration configuration)
+    {
+        if (RedisConnectionString(configuration) is { } redis)
+        {
+            signalR.AddStackExchangeRedis(redis, o =>
+            {
+                o.Configuration.AbortOnConnectFail = false;
+                o.Configuration.ChannelPrefix = RedisChannel.Literal("promptstudio");
+            });
+        }
+        return signalR;
+    }
+
+    private sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await redis.GetDatabase().PingAsync();
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                return new HealthCheckResult(context.Registration.FailureStatus, "Redis does not answer.", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using PromptStudio.Core.Llm;
+using PromptStudio.Web.Data;
+
+namespace PromptStudio.Web.Providers;
+
+/// <summary>
+/// The LLM answer cache as a table of the studio database, so it survives restarts with the jobs it serves.
+/// Answers are written behind the calls, in batches by one writer: a call never waits for a commit, and
+/// many parallel calls cost one transaction instead of one each. Until its batch is committed an answer is
+/// served from memory, so a pause and resume in this process re-sends nothing.
+/// </summary>
+public sealed class DbLlmResponseCache(IDbContextFactory<StudioDbContext> dbFactory, TimeProvider time, ILogger<DbLlmResponseCache> logger)
+    : ILlmResponseCache, IAsyncDisposable
+{
+    private const int MaxBatch = 500;
+    private readonly ConcurrentDictionary<string, LlmCacheEntry> _pending = new(StringComparer.Ordinal);
+    private readonly Channel<LlmCacheEntry> _queue = Channel.CreateUnbounded<LlmCacheEntry>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _lock = new();
+    private Task? _writer;
+    private (DbProviderFactory, string)? _connection;
+    private readonly ConcurrentBag<Reader> _readers = [];
+
+    public async Task<string?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        if (_pending.TryGetValue(key, out var pending)) return pending.ResponseJson;
+        // Plain ADO.NET on the context's own provider, with open connections and prepared lookups kept for
+        // reuse: this runs once per LLM call, and a context per lookup costs far more than the lookup.
+        var reader = _readers.TryTake(out var idle) ? idle : await OpenReaderAsync(cancellationToken);
+        try
+        {
+            reader.Key.Value = key;
+            var json = await reader.Command.ExecuteScalarAsync(cancellationToken) as string;
+            _readers.Add(reader);
+            return json;
+        }
+        catch
+        {
+            await reader.Connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task<Reader> OpenReaderAsync(CancellationToken ct)
+    {
+        var (factory, connectionString) = await ConnectionAsync(ct);
+        var connection = factory.CreateConnection()!;
+        connection.ConnectionString = connectionString;
+        await connection.OpenAsync(ct);
+        var command = connection.CreateCommand();
+        command.CommandText = "SELECT \"ResponseJson\" FROM \"LlmCache\" WHERE \"Key\" = @key";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@key";
+        parameter.Value = "";
+        command.Parameters.Add(parameter);
+        await command.PrepareAsync(ct);
+        return new Reader(connection, command, parameter);
+    }
+
+    private sealed record Reader(DbConnection Connection, DbCommand Command, DbParameter Key);
+
+    private async ValueTask<(DbProviderFactory Factory, string ConnectionString)> ConnectionAsync(CancellationToken ct)
+    {
+        if (_connection is { } known) return known;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var connection = db.Database.GetDbConnection();
+        return (_connection = (DbProviderFactories.GetFactory(connection)!, db.Database.GetConnectionString()!)).Value;
+    }
+
+    public Task SetAsync(string key, string model, string responseJson, CancellationToken cancellationToken)
+    {
+        var entry = new LlmCacheEntry { Key = key, Model = model, ResponseJson = responseJson, CreatedAt = time.GetUtcNow().UtcDateTime };
+        if (_pending.TryAdd(key, entry)) _queue.Writer.TryWrite(entry);
+        lock (_lock) _writer ??= Task.Run(WriteLoopAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Durability point: answers reach the database one batch after they arrive. A crash loses at most the
+    /// batch in flight, whose calls are then paid for again; nothing else depends on them.
+    /// </summary>
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<LlmCacheEntry>(MaxBatch);
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var entry)) batch.Add(entry);
+            try
+            {
+                await WriteAsync(batch);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or DbException)
+            {
+                logger.LogWarning(ex, "Could not store {Count} LLM answers in the cache; those calls will be paid again if repeated", batch.Count);
+            }
+            foreach (var e in batch) _pending.TryRemove(e.Key, out _);
+            batch.Clear();
+        }
+    }
+
+    /// <summary>One transaction and one prepared statement for the whole batch.</summary>
+    private async Task WriteAsync(IReadOnlyList<LlmCacheEntry> batch)
+    {
+        var (factory, connectionString) = await ConnectionAsync(CancellationToken.None);
+        await using var connection = factory.CreateConnection()!;
+        connection.ConnectionString = connectionString;
+        await connection.OpenAsync();
+        if (connection.GetType().Name == "SqliteConnection")
+        {
+            // WAL with synchronous=NORMAL: a commit survives a process crash without waiting for the disk;
+            // only a power loss may drop the last batches, which are then paid for again.
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA synchronous=NORMAL";
+            await pragma.ExecuteNonQueryAsync();
+        }
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        // Two processes may store the same answer; the first one stored wins (SQLite and PostgreSQL both speak this).
+        command.CommandText = "INSERT INTO \"LlmCache\" (\"Key\", \"Model\", \"ResponseJson\", \"CreatedAt\") VALUES (@key, @model, @json, @created) ON CONFLICT DO NOTHING";
+        var parameters = new[] { "@key", "@model", "@json", "@created" }.Select(name =>
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            command.Parameters.Add(p);
+            return p;
+        }).ToArray();
+        foreach (var e in batch)
+        {
+            parameters[0].Value = e.Key;
+            parameters[1].Value = e.Model;
+            parameters[2].Value = e.ResponseJson;
+            // The format EF Core's SQLite provider stores DateTime in, so the column reads back as UTC.
+            parameters[3].Value = e.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture);
+            await command.ExecuteNonQueryAsync();
+        }
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>Waits until every answer handed over so far is committed (tests, and shutdown).</summary>
+    public async Task FlushAsync()
+    {
+        while (!_pending.IsEmpty) await Task.Delay(10);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        Task? writer;
+        lock (_lock) writer = _writer;
+        if (writer is not null) await writer;
+        while (_readers.TryTake(out var reader)) await reader.Connection.DisposeAsync();
+    }
+}

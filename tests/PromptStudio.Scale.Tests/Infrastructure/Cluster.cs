@@ -1,0 +1,157 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using Npgsql;
+using PromptStudio.Client;
+
+namespace PromptStudio.Scale.Tests.Infrastructure;
+
+/// <summary>
+/// Nodes sharing one fresh PostgreSQL database and the Redis server. The first node migrates and seeds; the
+/// owner signs in on it before the others start, so they load a key ring that already holds the signing key.
+/// </summary>
+public sealed class Cluster : IAsyncDisposable
+{
+    public const string Password = "correct-horse-42";
+    private readonly List<Node> _nodes = [];
+    private readonly Dictionary<string, string> _settings;
+    private string _token = "";
+
+    private Cluster(string database, TimeSpan lease, int workers)
+    {
+        Database = database;
+        _settings = new()
+        {
+            ["Database:Provider"] = "postgres",
+            ["ConnectionStrings:Default"] = database,
+            ["ConnectionStrings:Redis"] = Servers.Redis,
+            ["Jobs:LeaseDuration"] = lease.ToString("c"),
+            ["Jobs:PollInterval"] = "00:00:00.5",
+            ["Jobs:MaxConcurrentJobs"] = workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Auth:RequestsPerMinute"] = "1000000",
+            ["Auth:DefaultIterationLimit"] = "1000000",
+        };
+    }
+
+    public string Database { get; }
+    public IReadOnlyList<Node> Nodes => _nodes;
+
+    public static async Task<Cluster> StartAsync(int nodes = 2, TimeSpan? lease = null, int workers = 2)
+    {
+        await Servers.RequireAsync();
+        var cluster = new Cluster(await Servers.CreateDatabaseAsync(), lease ?? TimeSpan.FromSeconds(3), workers);
+        try
+        {
+            await cluster.AddNodeAsync("node-a");
+            using (var http = new HttpClient { BaseAddress = cluster._nodes[0].BaseAddress })
+            {
+                await http.PostAsJsonAsync("api/auth/register", new { email = "owner@test.local", password = Password });
+                var login = await http.PostAsJsonAsync("api/auth/login", new { email = "owner@test.local", password = Password });
+                login.EnsureSuccessStatusCode();
+                cluster._token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+            }
+            for (var i = 1; i < nodes; i++) await cluster.AddNodeAsync($"node-{(char)('a' + i)}");
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<Node> AddNodeAsync(string name)
+    {
+        var node = await Node.StartAsync(name, _settings);
+        _nodes.Add(node);
+        return node;
+    }
+
+    public Node this[string name] => _nodes.Single(n => n.Name == name);
+
+    public Node Other(Node node) => _nodes.First(n => n != node && !n.HasExited);
+
+    public HttpClient Client(Node node)
+    {
+        var http = new HttpClient { BaseAddress = node.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        return http;
+    }
+
+    public async Task<HubConnection> ConnectHubAsync(Node node)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(node.BaseAddress, "hubs/optimization"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(_token))
+            .Build();
+        await connection.StartAsync();
+        return connection;
+    }
+
+    public async Task<JobDto> StartJobAsync(Node node, int maxIterations, int latencyMs, int seed = 7)
+    {
+        using var http = Client(node);
+        var tuning = new Dictionary<string, JsonElement>
+        {
+            ["seed"] = JsonSerializer.SerializeToElement(seed),
+            ["simulatedLatencyMs"] = JsonSerializer.SerializeToElement(latencyMs),
+        };
+        var response = await http.PostAsJsonAsync("api/optimization",
+            new StartOptimizationRequest(1, 1, new OptimizationConfigDto(maxIterations, null, null, null, true, tuning)));
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JobDto>())!;
+    }
+
+    /// <summary>The job row as the database holds it: the lease fields are not part of the API.</summary>
+    public async Task<JobRow> JobAsync(Guid id)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT "Status", "LeaseOwner", "LeaseVersion", "CompletedIterations", "LastEventId", "LlmCalls", "InputTokens", "OutputTokens", "BestScore"
+            FROM "Jobs" WHERE "Id" = @id
+            """, connection);
+        command.Parameters.AddWithValue("id", id);
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync()) throw new InvalidOperationException($"No job {id}");
+        return new JobRow(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3),
+            reader.GetInt64(4), reader.GetInt32(5), reader.GetInt64(6), reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetDouble(8));
+    }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync()) rows.Add(read(reader));
+        return rows;
+    }
+
+    public async Task<JobRow> WaitForJobAsync(Guid id, Func<JobRow, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var job = await JobAsync(id);
+            if (condition(job)) return job;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Job {id}: {job} after {timeout.TotalSeconds:0}s\n{Logs()}");
+            await Task.Delay(25);
+        }
+    }
+
+    public string Logs() => string.Join("\n", _nodes.Select(n => $"--- {n.Name} ---\n{Tail(n.Output)}"));
+
+    private static string Tail(string text) => text.Length <= 4000 ? text : text[^4000..];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes) await node.DisposeAsync();
+        await Servers.DropDatabaseAsync(Database);
+    }
+}
+
+public sealed record JobRow(string Status, string? LeaseOwner, long LeaseVersion, int CompletedIterations, long LastEventId,
+    int LlmCalls, long InputTokens, long OutputTokens, double? BestScore);
