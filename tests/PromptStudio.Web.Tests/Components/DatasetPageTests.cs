@@ -1,6 +1,8 @@
 using Bunit;
 using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.JSInterop;
+using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Components.Pages.Datasets;
 using Xunit;
 
@@ -8,8 +10,6 @@ namespace PromptStudio.Web.Tests.Components;
 
 public sealed class DatasetPageTests : StudioComponentTest
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-
     private const string CsvWithTwoBadRows =
         "name,product,review,expectedOutput,labels\n" +
         "good,lamp,Bright and cheap.,positive,short;clear\n" +
@@ -76,6 +76,33 @@ public sealed class DatasetPageTests : StudioComponentTest
 
         await using var db = await Db.CreateDbContextAsync(Ct);
         Assert.Equal("mixed", (await db.DatasetItems.SingleAsync(i => i.Id == itemId, Ct)).ExpectedOutput);
+    }
+
+    [Fact]
+    public async Task ExportAsCsv_HandsTheBrowserAFileThatImportsBackToTheSameItems()
+    {
+        var (_, datasetId) = await DemoIdsAsync();
+        // The page disposes the stream once the browser has it, so the file is read while the call is made.
+        string? text = null;
+        var download = JSInterop.SetupVoid("promptStudio.download", call =>
+        {
+            text ??= new StreamReader(((DotNetStreamReference)call.Arguments[2]!).Stream).ReadToEnd();
+            return true;
+        });
+        download.SetVoidResult();
+        var (page, _) = RenderPage<DatasetPage>(p => p.Add(x => x.Id, datasetId));
+        page.WaitForElement("[data-testid=item-row]", Wait);
+
+        await page.Find("[data-testid=export-csv]").ClickAsync(new());
+
+        var invocation = Assert.Single(download.Invocations);
+        Assert.Equal("Product-reviews.csv", invocation.Arguments[0]);
+        Assert.Equal("text/csv", invocation.Arguments[1]);
+        Assert.NotNull(text);
+        var parsed = DatasetFiles.Parse(text, DatasetFileFormat.Csv);
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(await ItemCountAsync(datasetId), parsed.Rows.Count);
+        Assert.Equal("review-01", parsed.Rows[0].Item.Name);
     }
 
     private async Task<int> ItemCountAsync(int datasetId)

@@ -12,8 +12,6 @@ namespace PromptStudio.Web.Tests.Components;
 
 public sealed class JobPageTests : StudioComponentTest
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-
     public static TheoryData<JobStatus, bool, bool, bool> States => new()
     {
         { JobStatus.Queued, false, false, true },

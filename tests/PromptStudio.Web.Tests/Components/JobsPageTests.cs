@@ -11,8 +11,6 @@ namespace PromptStudio.Web.Tests.Components;
 
 public sealed class JobsPageTests : StudioComponentTest
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-
     [Fact]
     public async Task JobsGrid_ShowsANewJobAndItsStateChanges_WithoutAReload()
     {

@@ -15,8 +15,6 @@ namespace PromptStudio.Web.Tests.Components;
 
 public sealed class NewJobPageTests : StudioComponentTest
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-
     /// <summary>Field, value typed, and the message the API answers for it (OptimizationConfigParser's words).</summary>
     public static TheoryData<string, string, string> OutOfRange => new()
     {

@@ -56,6 +56,9 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
+    /// <summary>How long a test waits for the page to show what it expects (live updates arrive asynchronously).</summary>
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
     /// <summary>The role the rendered pages see; tests of role-dependent controls override it.</summary>
     protected virtual WorkspaceRole WorkspaceRole => WorkspaceRole.Owner;
 

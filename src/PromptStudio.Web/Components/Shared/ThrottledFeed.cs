@@ -47,7 +47,12 @@ public sealed class ThrottledFeed<T> : IAsyncDisposable
                 {
                     await _onBatch(batch, ct);
                 }
-                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                catch (Exception) when (ct.IsCancellationRequested)
+                {
+                    // The component is going away (its circuit may be gone already): nothing left to draw.
+                    return;
+                }
+                catch (Exception e)
                 {
                     // One bad batch (say, a database hiccup while filling a gap) must not end the live view.
                     _logger.LogWarning(e, "A live update batch failed");
