@@ -95,6 +95,50 @@ public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
         await App.Services.GetRequiredService<PromptStudio.Web.Jobs.JobService>().CancelAsync(DefaultWorkspace.Id, job.Id, "tester", Ct);
     }
 
+    [Fact]
+    public async Task ABrowserThatLostItsConnection_ShowsTheCurrentStateOnceItReconnects()
+    {
+        var job = await App.StartDryRunJobAsync(maxIterations: 40, latencyMs: 150, Seed);
+        await OpenAsync($"/jobs/{job.Id}");
+        await Expect(ByTestId("score-chart")).ToHaveAttributeAsync("data-points", AtLeastThree(), new() { Timeout = App.Settings.JobTimeoutMs });
+
+        // Cut the circuit's connection and keep it down: every reconnection attempt starts with a negotiate
+        // request, which fails while this route is in place.
+        await Page.RouteAsync("**/_blazor/negotiate**", route => route.AbortAsync());
+        await Page.EvaluateAsync("() => Blazor._internal.forceCloseConnection()");
+        await Expect(Page.GetByText(new Regex("^Rejoin"))).ToBeVisibleAsync();
+
+        // While the browser is away the job moves on and is paused by someone else.
+        var jobs = App.Services.GetRequiredService<PromptStudio.Web.Jobs.JobService>();
+        await jobs.PauseAsync(DefaultWorkspace.Id, job.Id, "tester", Ct);
+        await WaitUntilAsync(async () => (await jobs.GetAsync(DefaultWorkspace.Id, job.Id, Ct)).Status == "paused");
+
+        await Expect(ByTestId("job-state")).ToHaveTextAsync("running"); // nothing reaches a disconnected page
+
+        await Page.UnrouteAsync("**/_blazor/negotiate**");
+        await Expect(ByTestId("job-state")).ToHaveTextAsync("paused", new() { Timeout = App.Settings.JobTimeoutMs });
+        await Expect(Page.GetByText(new Regex("^Rejoin"))).ToBeHiddenAsync();
+        await Expect(ByTestId("resume-button")).ToBeEnabledAsync();
+        await Expect(Page.GetByTestId("event-row").First).ToHaveAttributeAsync("data-event-type", "job_paused");
+
+        // It agrees with a page opened afresh, which reads everything from the database.
+        var fresh = await NewBrowserPageAsync();
+        await OpenAsync(fresh, $"/jobs/{job.Id}");
+        await Expect(ByTestId("best-score")).ToHaveTextAsync((await fresh.GetByTestId("best-score").TextContentAsync())!);
+        await Expect(ByTestId("score-chart")).ToHaveAttributeAsync("data-points", (await fresh.GetByTestId("score-chart").GetAttributeAsync("data-points"))!);
+        await Expect(Page.GetByTestId("event-row").First).ToHaveAttributeAsync("data-event-id",
+            (await fresh.GetByTestId("event-row").First.GetAttributeAsync("data-event-id"))!);
+
+        await jobs.CancelAsync(DefaultWorkspace.Id, job.Id, "tester", Ct);
+    }
+
+    private async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(App.Settings.JobTimeoutMs);
+        while (!await condition()) await Task.Delay(50, timeout.Token);
+    }
+
     /// <summary>Fails if any of the elements changes within <paramref name="window"/>.</summary>
     private async Task AssertNothingChangesAsync(string selector, TimeSpan window)
     {
