@@ -168,7 +168,7 @@ public sealed partial class NewJobPage
         {
             var raw = BuildConfig();
             var config = new OptimizationConfigDto(raw.MaxIterations, raw.TargetScore, raw.Patience, raw.Model, raw.DryRun, BuildTuning());
-            var job = await Jobs.StartAsync(Workspace.WorkspaceId, Workspace.UserName, new StartOptimizationRequest(_promptId!.Value, _datasetId!.Value, config), CancellationToken.None);
+            var job = await Jobs.StartAsync(Workspace, new StartOptimizationRequest(_promptId!.Value, _datasetId!.Value, config), CancellationToken.None);
             Navigation.NavigateTo($"/jobs/{job.Id}");
         }
         catch (DomainValidationException e)

@@ -46,7 +46,7 @@ public sealed partial class PromptPage
 
     private async Task AddVersionAsync(PromptEditor.Draft draft)
     {
-        var version = await Prompts.AddVersionAsync(Workspace.WorkspaceId, Workspace.UserName, Id,
+        var version = await Prompts.AddVersionAsync(Workspace, Id,
             new AddPromptVersionRequest(draft.Template, draft.SystemPrompt, draft.Name, draft.Description), CancellationToken.None);
         Navigation.NavigateTo($"/prompts/{version.Id}");
     }
