@@ -31,6 +31,9 @@ public sealed partial class DatasetPage
 
     private string OptimizeHref => $"/jobs/new?datasetId={Id}";
 
+    /// <summary>Viewers see and export the items but are not offered what they may not do.</summary>
+    private bool CanWrite => Workspace.Can(Permission.Write);
+
     protected override async Task OnParametersSetAsync()
     {
         if (_dataset?.Id == Id) return;

@@ -146,8 +146,10 @@ public sealed partial class JobPage : IAsyncDisposable
         });
     }
 
+    private bool CanControl => Workspace.Can(Permission.Write);
+
     private bool CanAct(string action) =>
-        RendererInfo.IsInteractive && Workspace.Can(Permission.Write) && _busyAction is null && _model?.Job.AllowedActions.Contains(action) == true;
+        RendererInfo.IsInteractive && CanControl && _busyAction is null && _model?.Job.AllowedActions.Contains(action) == true;
 
     private Task PauseAsync() => ControlAsync("pause", ct => Jobs.PauseAsync(Workspace, Id, ct));
 

@@ -22,6 +22,9 @@ public sealed partial class PromptPage
 
     [Parameter] public int Id { get; set; }
 
+    /// <summary>Viewers see the prompt and its history but are not offered what they may not do.</summary>
+    private bool CanWrite => Workspace.Can(Permission.Write);
+
     protected override async Task OnParametersSetAsync()
     {
         if (_prompt?.Id == Id) return;
