@@ -92,7 +92,7 @@ public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
         await Expect(Page.GetByTestId("event-row").First).ToHaveAttributeAsync("data-event-id",
             (await other.GetByTestId("event-row").First.GetAttributeAsync("data-event-id"))!);
 
-        await App.Services.GetRequiredService<PromptStudio.Web.Jobs.JobService>().CancelAsync(DefaultWorkspace.Id, job.Id, "tester", Ct);
+        await App.Services.GetRequiredService<PromptStudio.Web.Jobs.JobService>().CancelAsync(await App.OwnerContextAsync(), job.Id, Ct);
     }
 
     [Fact]

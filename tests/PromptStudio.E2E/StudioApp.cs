@@ -1,13 +1,16 @@
 using System.Net;
+using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using PromptStudio.Client;
+using PromptStudio.Web.Auth;
 using PromptStudio.Web.Data;
 using PromptStudio.Web.Datasets;
 using PromptStudio.Web.Jobs;
@@ -45,6 +48,23 @@ public sealed class StudioApp : IAsyncLifetime
     /// <summary>Cookies of the signed-in owner (the first account, so it owns the demo workspace); test contexts start from them.</summary>
     public string OwnerStorageState { get; private set; } = "";
 
+    /// <summary>
+    /// The owner's context in the demo workspace, resolved as a request of theirs would be, for tests that call the
+    /// services directly (their writes check the caller's permission).
+    /// </summary>
+    public async Task<WorkspaceContext> OwnerContextAsync()
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var owner = await scope.ServiceProvider.GetRequiredService<UserManager<StudioUser>>().FindByEmailAsync(OwnerEmail)
+            ?? throw new InvalidOperationException($"{OwnerEmail} is not registered.");
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, owner.Id), new Claim(ClaimTypes.Name, owner.UserName ?? OwnerEmail)], "e2e"));
+        var context = new WorkspaceContext();
+        if (!await Services.GetRequiredService<WorkspaceResolver>().ResolveAsync(principal, DefaultWorkspace.Id, context, CancellationToken.None))
+            throw new InvalidOperationException($"{OwnerEmail} is not a member of the demo workspace.");
+        return context;
+    }
+
     /// <summary>Starts a dryRun job on the demo prompt and dataset through the same service the form uses.</summary>
     public async Task<JobDto> StartDryRunJobAsync(int maxIterations, int latencyMs, int? seed = null)
     {
@@ -54,7 +74,7 @@ public sealed class StudioApp : IAsyncLifetime
             .First(p => p.Name == DemoData.PromptName);
         var dataset = (await Services.GetRequiredService<DatasetService>().ListAsync(DefaultWorkspace.Id, CancellationToken.None))
             .First(d => d.Name == DemoData.DatasetName);
-        return await Services.GetRequiredService<JobService>().StartAsync(DefaultWorkspace.Id, DefaultWorkspace.DemoUser,
+        return await Services.GetRequiredService<JobService>().StartAsync(await OwnerContextAsync(),
             new StartOptimizationRequest(prompt.Id, dataset.Id, new OptimizationConfigDto(MaxIterations: maxIterations, DryRun: true, TuningParams: tuning)),
             CancellationToken.None);
     }

@@ -16,7 +16,7 @@ public static class DatasetsApi
 
         group.MapPost("/", async Task<Created<DatasetDto>> (CreateDatasetRequest request, DatasetService datasets, WorkspaceContext ws, CancellationToken ct) =>
         {
-            var dataset = await datasets.CreateAsync(ws.WorkspaceId, ws.UserName, request, ct);
+            var dataset = await datasets.CreateAsync(ws, request, ct);
             return TypedResults.Created($"/api/datasets/{dataset.Id}", dataset);
         }).WithSummary("Create a dataset with its items");
 
@@ -28,7 +28,7 @@ public static class DatasetsApi
             .WithSummary("A page of items (offset, limit ≤ 1000)");
 
         group.MapPost("/{id:int}/items", async Task<Created<IReadOnlyList<DatasetItemDto>>> (int id, AddDatasetItemsRequest request, DatasetService datasets, WorkspaceContext ws, CancellationToken ct) =>
-            TypedResults.Created($"/api/datasets/{id}/items", await datasets.AddItemsAsync(ws.WorkspaceId, id, request, ct)))
+            TypedResults.Created($"/api/datasets/{id}/items", await datasets.AddItemsAsync(ws, id, request, ct)))
             .WithSummary("Add items");
 
         return api;

@@ -13,7 +13,7 @@ public static class OptimizationApi
 
         group.MapPost("/", async Task<Accepted<JobDto>> (StartOptimizationRequest request, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>
         {
-            var job = await jobs.StartAsync(ws.WorkspaceId, ws.UserName, request, ct);
+            var job = await jobs.StartAsync(ws, request, ct);
             return TypedResults.Accepted($"/api/optimization/{job.Id}", job);
         }).WithSummary("Start an optimization job (202: queued)");
 
@@ -25,15 +25,15 @@ public static class OptimizationApi
             TypedResults.Ok(await jobs.GetAsync(ws.WorkspaceId, id, ct)));
 
         group.MapPost("/{id:guid}/pause", async (Guid id, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>
-            TypedResults.Ok(await jobs.PauseAsync(ws.WorkspaceId, id, ws.UserName, ct)))
+            TypedResults.Ok(await jobs.PauseAsync(ws, id, ct)))
             .WithSummary("Pause a running job; all progress is kept");
 
         group.MapPost("/{id:guid}/resume", async (Guid id, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>
-            TypedResults.Ok(await jobs.ResumeAsync(ws.WorkspaceId, id, ws.UserName, ct)))
+            TypedResults.Ok(await jobs.ResumeAsync(ws, id, ct)))
             .WithSummary("Resume a paused job after its last finished iteration");
 
         group.MapPost("/{id:guid}/cancel", async (Guid id, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>
-            TypedResults.Ok(await jobs.CancelAsync(ws.WorkspaceId, id, ws.UserName, ct)))
+            TypedResults.Ok(await jobs.CancelAsync(ws, id, ct)))
             .WithSummary("Cancel a queued, running or paused job for good");
 
         group.MapGet("/{id:guid}/results", async (Guid id, bool? items, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>

@@ -12,6 +12,12 @@ public static class PermissionFilter
     /// methods need write, unless the endpoint asks for more with <see cref="RequirePermission"/>. So a new
     /// endpoint is protected without anyone remembering to protect it.
     /// </summary>
+    /// <remarks>
+    /// The prompt, dataset and job services check write permission themselves, because the dashboard calls them
+    /// directly; for those routes this filter is defense in depth (same 403, same message, answered before the
+    /// handler runs). It stays because it also covers every endpoint whose service does not check, and answers an
+    /// unknown workspace with 404.
+    /// </remarks>
     public static RouteGroupBuilder RequireWorkspacePermissions(this RouteGroupBuilder group)
     {
         group.AddEndpointFilter(async (context, next) =>

@@ -17,7 +17,7 @@ public static class PromptsApi
 
         group.MapPost("/", async Task<Created<PromptDto>> (CreatePromptRequest request, PromptService prompts, WorkspaceContext ws, CancellationToken ct) =>
         {
-            var prompt = await prompts.CreateAsync(ws.WorkspaceId, ws.UserName, request, ct);
+            var prompt = await prompts.CreateAsync(ws, request, ct);
             return TypedResults.Created($"/api/prompts/{prompt.Id}", prompt);
         }).WithSummary("Create a prompt (version 1)");
 
@@ -31,7 +31,7 @@ public static class PromptsApi
 
         group.MapPost("/{id:int}/versions", async Task<Created<PromptDto>> (int id, AddPromptVersionRequest request, PromptService prompts, WorkspaceContext ws, CancellationToken ct) =>
         {
-            var prompt = await prompts.AddVersionAsync(ws.WorkspaceId, ws.UserName, id, request, ct);
+            var prompt = await prompts.AddVersionAsync(ws, id, request, ct);
             return TypedResults.Created($"/api/prompts/{prompt.Id}", prompt);
         }).WithSummary("Add a version; it becomes the latest");
 

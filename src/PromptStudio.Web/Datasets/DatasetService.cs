@@ -4,16 +4,21 @@ using PromptStudio.Client;
 using PromptStudio.Core.Jobs;
 using PromptStudio.Web.Api;
 using PromptStudio.Web.Data;
+using PromptStudio.Web.Workspaces;
 
 namespace PromptStudio.Web.Datasets;
 
-/// <summary>Datasets and their items, shared by the API and the dashboard.</summary>
+/// <summary>
+/// Datasets and their items, shared by the API and the dashboard. Writes take the caller's resolved
+/// <see cref="WorkspaceContext"/> and check <see cref="Permission.Write"/> here, so every caller gets the same rule.
+/// </summary>
 public sealed class DatasetService(IDbContextFactory<StudioDbContext> dbFactory, TimeProvider time)
 {
     public const int MaxItemsPerRequest = 10_000;
 
-    public async Task<DatasetDto> CreateAsync(Guid workspaceId, string user, CreateDatasetRequest request, CancellationToken ct)
+    public async Task<DatasetDto> CreateAsync(WorkspaceContext ws, CreateDatasetRequest request, CancellationToken ct)
     {
+        WorkspaceService.Require(ws, Permission.Write);
         var errors = new ValidationErrors();
         if (string.IsNullOrWhiteSpace(request.Name)) errors.Add("name", "name is required.");
         else if (request.Name.Length > 200) errors.Add("name", "name must be at most 200 characters.");
@@ -23,12 +28,12 @@ public sealed class DatasetService(IDbContextFactory<StudioDbContext> dbFactory,
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var dataset = new Dataset
         {
-            WorkspaceId = workspaceId,
+            WorkspaceId = ws.WorkspaceId,
             Name = request.Name!.Trim(),
             Description = request.Description,
             PromptGroupId = request.PromptGroupId,
             CreatedAt = time.GetUtcNow().UtcDateTime,
-            CreatedBy = user,
+            CreatedBy = ws.UserName,
             Items = items,
         };
         db.Datasets.Add(dataset);
@@ -36,10 +41,11 @@ public sealed class DatasetService(IDbContextFactory<StudioDbContext> dbFactory,
         return ToDto(dataset, items.Count, Variables(items));
     }
 
-    public async Task<IReadOnlyList<DatasetItemDto>> AddItemsAsync(Guid workspaceId, int datasetId, AddDatasetItemsRequest request, CancellationToken ct)
+    public async Task<IReadOnlyList<DatasetItemDto>> AddItemsAsync(WorkspaceContext ws, int datasetId, AddDatasetItemsRequest request, CancellationToken ct)
     {
+        WorkspaceService.Require(ws, Permission.Write);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId && d.WorkspaceId == workspaceId, ct)) throw new NotFoundException("Dataset", datasetId);
+        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId && d.WorkspaceId == ws.WorkspaceId, ct)) throw new NotFoundException("Dataset", datasetId);
         var errors = new ValidationErrors();
         if (request.Items is null || request.Items.Count == 0) errors.Add("items", "items must hold at least one item.");
         var items = ToItems(request.Items ?? [], errors);
@@ -51,14 +57,15 @@ public sealed class DatasetService(IDbContextFactory<StudioDbContext> dbFactory,
     }
 
     /// <summary>Replaces an item's fields with <paramref name="input"/>, checked by the same rules as new items.</summary>
-    public async Task<DatasetItemDto> UpdateItemAsync(Guid workspaceId, int datasetId, int itemId, DatasetItemInput input, CancellationToken ct)
+    public async Task<DatasetItemDto> UpdateItemAsync(WorkspaceContext ws, int datasetId, int itemId, DatasetItemInput input, CancellationToken ct)
     {
+        WorkspaceService.Require(ws, Permission.Write);
         var errors = new ValidationErrors();
         var replacement = ToItems([input], errors);
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var item = await ItemsOf(db, workspaceId, datasetId).FirstOrDefaultAsync(i => i.Id == itemId, ct)
+        var item = await ItemsOf(db, ws.WorkspaceId, datasetId).FirstOrDefaultAsync(i => i.Id == itemId, ct)
             ?? throw new NotFoundException("Item", itemId);
         var values = replacement[0];
         item.Name = values.Name;
@@ -70,10 +77,11 @@ public sealed class DatasetService(IDbContextFactory<StudioDbContext> dbFactory,
         return ToDto(item);
     }
 
-    public async Task DeleteItemAsync(Guid workspaceId, int datasetId, int itemId, CancellationToken ct)
+    public async Task DeleteItemAsync(WorkspaceContext ws, int datasetId, int itemId, CancellationToken ct)
     {
+        WorkspaceService.Require(ws, Permission.Write);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var deleted = await ItemsOf(db, workspaceId, datasetId).Where(i => i.Id == itemId).ExecuteDeleteAsync(ct);
+        var deleted = await ItemsOf(db, ws.WorkspaceId, datasetId).Where(i => i.Id == itemId).ExecuteDeleteAsync(ct);
         if (deleted == 0) throw new NotFoundException("Item", itemId);
     }
 

@@ -7,6 +7,7 @@ using PromptStudio.Core.Prompts;
 using PromptStudio.Web.Api;
 using PromptStudio.Web.Data;
 using PromptStudio.Web.Providers;
+using PromptStudio.Web.Workspaces;
 
 namespace PromptStudio.Web.Jobs;
 
@@ -14,6 +15,8 @@ namespace PromptStudio.Web.Jobs;
 /// Starting and controlling jobs, shared by the REST API and the dashboard. A job that no worker owns
 /// (queued, paused, or resumed and waiting for a worker) is changed here directly; a job a worker owns is
 /// asked to stop through <see cref="OptimizationJob.RequestedAction"/>, and its owner carries that out.
+/// Starting and controlling take the caller's resolved <see cref="WorkspaceContext"/> and check
+/// <see cref="Permission.Write"/> here, so the API and the dashboard refuse a viewer the same way.
 /// </summary>
 public sealed class JobService(
     IDbContextFactory<StudioDbContext> dbFactory,
@@ -28,8 +31,11 @@ public sealed class JobService(
 {
     public const int SmallDatasetThreshold = 5;
 
-    public async Task<JobDto> StartAsync(Guid workspaceId, string user, StartOptimizationRequest request, CancellationToken ct)
+    public async Task<JobDto> StartAsync(WorkspaceContext ws, StartOptimizationRequest request, CancellationToken ct)
     {
+        WorkspaceService.Require(ws, Permission.Write);
+        var workspaceId = ws.WorkspaceId;
+        var user = ws.UserName;
         var errors = new ValidationErrors();
         var rawConfig = request.Config ?? new OptimizationConfigDto();
         var config = OptimizationConfigParser.TryParse(ToRaw(rawConfig), errors);
@@ -113,16 +119,17 @@ public sealed class JobService(
         return jobs.Select(j => j.ToDto(positions.GetValueOrDefault(j.Id), QueueReason(j))).ToList();
     }
 
-    public Task<JobDto> PauseAsync(Guid workspaceId, Guid jobId, string actor, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Pause, actor, ct);
+    public Task<JobDto> PauseAsync(WorkspaceContext ws, Guid jobId, CancellationToken ct) => ControlAsync(ws, jobId, JobAction.Pause, ct);
 
-    public Task<JobDto> CancelAsync(Guid workspaceId, Guid jobId, string actor, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Cancel, actor, ct);
+    public Task<JobDto> CancelAsync(WorkspaceContext ws, Guid jobId, CancellationToken ct) => ControlAsync(ws, jobId, JobAction.Cancel, ct);
 
-    public Task<JobDto> ResumeAsync(Guid workspaceId, Guid jobId, string actor, CancellationToken ct) => ControlAsync(workspaceId, jobId, JobAction.Resume, actor, ct);
+    public Task<JobDto> ResumeAsync(WorkspaceContext ws, Guid jobId, CancellationToken ct) => ControlAsync(ws, jobId, JobAction.Resume, ct);
 
-    private async Task<JobDto> ControlAsync(Guid workspaceId, Guid jobId, JobAction action, string actor, CancellationToken ct)
+    private async Task<JobDto> ControlAsync(WorkspaceContext ws, Guid jobId, JobAction action, CancellationToken ct)
     {
-        var result = await ApplyControlAsync(workspaceId, jobId, action, actor, ct);
-        await audit.WriteAsync(workspaceId, actor, $"job.{action.ToWire()}", $"job {jobId}", $"now {result.Status}", ct);
+        WorkspaceService.Require(ws, Permission.Write);
+        var result = await ApplyControlAsync(ws.WorkspaceId, jobId, action, ws.UserName, ct);
+        await audit.WriteAsync(ws.WorkspaceId, ws.UserName, $"job.{action.ToWire()}", $"job {jobId}", $"now {result.Status}", ct);
         return result;
     }
 

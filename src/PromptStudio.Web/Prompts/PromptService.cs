@@ -3,16 +3,21 @@ using PromptStudio.Client;
 using PromptStudio.Core.Jobs;
 using PromptStudio.Web.Api;
 using PromptStudio.Web.Data;
+using PromptStudio.Web.Workspaces;
 
 namespace PromptStudio.Web.Prompts;
 
-/// <summary>Prompts and their versions, shared by the API and the dashboard.</summary>
+/// <summary>
+/// Prompts and their versions, shared by the API and the dashboard. Writes take the caller's resolved
+/// <see cref="WorkspaceContext"/> and check <see cref="Permission.Write"/> here, so every caller gets the same rule.
+/// </summary>
 public sealed class PromptService(IDbContextFactory<StudioDbContext> dbFactory, TimeProvider time)
 {
     public const int MaxTemplateLength = 100_000;
 
-    public async Task<PromptDto> CreateAsync(Guid workspaceId, string user, CreatePromptRequest request, CancellationToken ct)
+    public async Task<PromptDto> CreateAsync(WorkspaceContext ws, CreatePromptRequest request, CancellationToken ct)
     {
+        WorkspaceService.Require(ws, Permission.Write);
         var errors = new ValidationErrors();
         if (string.IsNullOrWhiteSpace(request.Name)) errors.Add("name", "name is required.");
         else if (request.Name.Length > 200) errors.Add("name", "name must be at most 200 characters.");
@@ -20,23 +25,24 @@ public sealed class PromptService(IDbContextFactory<StudioDbContext> dbFactory, 
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var prompt = Prompt.Create(workspaceId, request.Name!.Trim(), request.Description, Blank(request.SystemPrompt), request.Template!, user, time.GetUtcNow().UtcDateTime);
+        var prompt = Prompt.Create(ws.WorkspaceId, request.Name!.Trim(), request.Description, Blank(request.SystemPrompt), request.Template!, ws.UserName, time.GetUtcNow().UtcDateTime);
         db.Prompts.Add(prompt);
         await db.SaveChangesAsync(ct);
         return prompt.ToDto();
     }
 
-    public async Task<PromptDto> AddVersionAsync(Guid workspaceId, string user, int promptId, AddPromptVersionRequest request, CancellationToken ct)
+    public async Task<PromptDto> AddVersionAsync(WorkspaceContext ws, int promptId, AddPromptVersionRequest request, CancellationToken ct)
     {
+        WorkspaceService.Require(ws, Permission.Write);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var any = await db.Prompts.AsNoTracking().FirstOrDefaultAsync(p => p.Id == promptId && p.WorkspaceId == workspaceId, ct)
+        var any = await db.Prompts.AsNoTracking().FirstOrDefaultAsync(p => p.Id == promptId && p.WorkspaceId == ws.WorkspaceId, ct)
             ?? throw new NotFoundException("Prompt", promptId);
         var errors = new ValidationErrors();
         ValidateText(request.Template, request.SystemPrompt, errors);
         if (request.Name is { Length: > 200 }) errors.Add("name", "name must be at most 200 characters.");
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
         var latest = await db.Prompts.SingleAsync(p => p.GroupId == any.GroupId && p.IsLatest, ct);
-        var version = latest.NextVersion(latest.Version + 1, Blank(request.Name), request.Description, Blank(request.SystemPrompt), request.Template!, user, time.GetUtcNow().UtcDateTime);
+        var version = latest.NextVersion(latest.Version + 1, Blank(request.Name), request.Description, Blank(request.SystemPrompt), request.Template!, ws.UserName, time.GetUtcNow().UtcDateTime);
         db.Prompts.Add(version);
         await db.SaveChangesAsync(ct);
         return version.ToDto();

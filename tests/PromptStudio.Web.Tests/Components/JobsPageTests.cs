@@ -22,7 +22,7 @@ public sealed class JobsPageTests : StudioComponentTest
         var job = await StartAsync();
         page.WaitForAssertion(() => Assert.Equal("queued", Row(page, job.Id).GetAttribute("data-status")), Wait);
 
-        await Services.GetRequiredService<JobService>().CancelAsync(DefaultWorkspace.Id, job.Id, "tester", Ct);
+        await Services.GetRequiredService<JobService>().CancelAsync(Owner, job.Id, Ct);
         page.WaitForAssertion(() => Assert.Equal("cancelled", Row(page, job.Id).QuerySelector("[data-testid=job-row-state]")!.TextContent.Trim()), Wait);
     }
 
@@ -35,7 +35,7 @@ public sealed class JobsPageTests : StudioComponentTest
         var (page, _) = RenderPage<JobsPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=job-row]").Count), Wait);
 
-        await Services.GetRequiredService<JobService>().CancelAsync(DefaultWorkspace.Id, other.Id, "tester", Ct);
+        await Services.GetRequiredService<JobService>().CancelAsync(Owner, other.Id, Ct);
 
         page.WaitForAssertion(() => Assert.Equal([queued.Id.ToString()], page.FindAll("[data-testid=job-row]").Select(r => r.GetAttribute("data-job-id"))), Wait);
     }
@@ -43,7 +43,7 @@ public sealed class JobsPageTests : StudioComponentTest
     private async Task<JobDto> StartAsync()
     {
         var (promptId, datasetId) = await DemoIdsAsync();
-        return await Services.GetRequiredService<JobService>().StartAsync(DefaultWorkspace.Id, DefaultWorkspace.DemoUser,
+        return await Services.GetRequiredService<JobService>().StartAsync(Owner,
             new StartOptimizationRequest(promptId, datasetId, new OptimizationConfigDto(MaxIterations: 2, DryRun: true)), Ct);
     }
 

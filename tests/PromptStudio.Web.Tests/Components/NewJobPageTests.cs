@@ -67,9 +67,9 @@ public sealed class NewJobPageTests : StudioComponentTest
     {
         var (promptId, _) = await DemoIdsAsync();
         // Not the defaults: an older version of the prompt and a dataset that is not linked to it.
-        await Services.GetRequiredService<PromptService>().AddVersionAsync(DefaultWorkspace.Id, "test", promptId,
+        await Services.GetRequiredService<PromptService>().AddVersionAsync(Owner, promptId,
             new AddPromptVersionRequest("Sentiment of {{review}} about {{product}}?"), Ct);
-        var other = await Services.GetRequiredService<DatasetService>().CreateAsync(DefaultWorkspace.Id, "test",
+        var other = await Services.GetRequiredService<DatasetService>().CreateAsync(Owner,
             new CreateDatasetRequest("Hand-picked", [new DatasetItemInput(new() { ["review"] = JsonSerializer.SerializeToElement("ok"), ["product"] = JsonSerializer.SerializeToElement("pen") })]), Ct);
         Services.GetRequiredService<NavigationManager>().NavigateTo($"/jobs/new?promptId={promptId}&datasetId={other.Id}");
 

@@ -50,7 +50,7 @@ public sealed class PromptPageTests : StudioComponentTest
     public async Task AVersionPage_DiffsItAgainstThePreviousVersion()
     {
         var (promptId, _) = await DemoIdsAsync();
-        var v2 = await Services.GetRequiredService<PromptService>().AddVersionAsync(DefaultWorkspace.Id, "test", promptId,
+        var v2 = await Services.GetRequiredService<PromptService>().AddVersionAsync(Owner, promptId,
             new AddPromptVersionRequest("Be brief.\nWhat is the sentiment of this review of {{product}}?\n\nReview: {{review}}\n\nSentiment (positive, negative or neutral):",
                 "You label customer reviews for the {{product}} team."), Ct);
 

@@ -4,12 +4,11 @@ using PromptStudio.Web.Workspaces;
 
 namespace PromptStudio.Web.Tests.Components;
 
-public sealed class SettingsForAViewerTests : StudioComponentTest
+/// <summary>Providers, limits, members, invitations, keys and the audit log are admin-only: run once per role below admin.</summary>
+public abstract class SettingsForANonAdminTests : StudioComponentTest
 {
-    protected override WorkspaceRole WorkspaceRole => WorkspaceRole.Viewer;
-
     [Fact]
-    public void AViewer_SeesUsage_ButNoManagementControls()
+    public void ANonAdmin_SeesUsage_ButNoManagementControls()
     {
         var (page, _) = RenderPage<Settings>();
         page.WaitForElement("[data-testid=usage-text]");
@@ -19,7 +18,18 @@ public sealed class SettingsForAViewerTests : StudioComponentTest
         Assert.Empty(page.FindAll("[data-testid=invite-create]"));
         Assert.Empty(page.FindAll("[data-testid=api-keys-panel]"));
         Assert.Empty(page.FindAll("[data-testid=audit-panel]"));
+        Assert.Empty(page.FindAll("[data-testid=member-role]"));
     }
+}
+
+public sealed class SettingsForAViewerTests : SettingsForANonAdminTests
+{
+    protected override WorkspaceRole WorkspaceRole => WorkspaceRole.Viewer;
+}
+
+public sealed class SettingsForAMemberTests : SettingsForANonAdminTests
+{
+    protected override WorkspaceRole WorkspaceRole => WorkspaceRole.Member;
 }
 
 public sealed class SettingsForAnAdminTests : StudioComponentTest

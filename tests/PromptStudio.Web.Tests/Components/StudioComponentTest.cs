@@ -62,6 +62,9 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
     /// <summary>The role the rendered pages see; tests of role-dependent controls override it.</summary>
     protected virtual WorkspaceRole WorkspaceRole => WorkspaceRole.Owner;
 
+    /// <summary>Who arranges a test's data through the services (which check permissions), whatever role the page sees.</summary>
+    protected static WorkspaceContext Owner { get; } = Infrastructure.TestWorkspaces.SignedIn(WorkspaceRole.Owner);
+
     protected static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
 
     protected JobEventBus Bus => Services.GetRequiredService<JobEventBus>();

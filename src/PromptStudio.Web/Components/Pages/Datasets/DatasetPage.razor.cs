@@ -31,6 +31,9 @@ public sealed partial class DatasetPage
 
     private string OptimizeHref => $"/jobs/new?datasetId={Id}";
 
+    /// <summary>Viewers see and export the items but are not offered what they may not do.</summary>
+    private bool CanWrite => Workspace.Can(Permission.Write);
+
     protected override async Task OnParametersSetAsync()
     {
         if (_dataset?.Id == Id) return;
@@ -75,8 +78,8 @@ public sealed partial class DatasetPage
 
     private async Task SaveItemAsync(DatasetItemInput input)
     {
-        if (_editItem is null) await Datasets.AddItemsAsync(Workspace.WorkspaceId, Id, new AddDatasetItemsRequest([input]), CancellationToken.None);
-        else await Datasets.UpdateItemAsync(Workspace.WorkspaceId, Id, _editItem.Id, input, CancellationToken.None);
+        if (_editItem is null) await Datasets.AddItemsAsync(Workspace, Id, new AddDatasetItemsRequest([input]), CancellationToken.None);
+        else await Datasets.UpdateItemAsync(Workspace, Id, _editItem.Id, input, CancellationToken.None);
         Snackbar.Add(_editItem is null ? "Item added." : $"Item {_editItem.Id} saved.", Severity.Success);
         _editing = false;
         await ReloadAsync();
@@ -87,7 +90,7 @@ public sealed partial class DatasetPage
         var confirmed = await Dialogs.ShowMessageBoxAsync($"Delete item {item.Id}?",
             "The item is removed from the dataset. Finished jobs keep their results for it.", yesText: "Delete", cancelText: "Keep it");
         if (confirmed != true) return;
-        await Datasets.DeleteItemAsync(Workspace.WorkspaceId, Id, item.Id, CancellationToken.None);
+        await Datasets.DeleteItemAsync(Workspace, Id, item.Id, CancellationToken.None);
         await ReloadAsync();
     }
 

@@ -146,12 +146,14 @@ public sealed partial class JobPage : IAsyncDisposable
         });
     }
 
+    private bool CanControl => Workspace.Can(Permission.Write);
+
     private bool CanAct(string action) =>
-        RendererInfo.IsInteractive && Workspace.Can(Permission.Write) && _busyAction is null && _model?.Job.AllowedActions.Contains(action) == true;
+        RendererInfo.IsInteractive && CanControl && _busyAction is null && _model?.Job.AllowedActions.Contains(action) == true;
 
-    private Task PauseAsync() => ControlAsync("pause", ct => Jobs.PauseAsync(Workspace.WorkspaceId, Id, Workspace.UserName, ct));
+    private Task PauseAsync() => ControlAsync("pause", ct => Jobs.PauseAsync(Workspace, Id, ct));
 
-    private Task ResumeAsync() => ControlAsync("resume", ct => Jobs.ResumeAsync(Workspace.WorkspaceId, Id, Workspace.UserName, ct));
+    private Task ResumeAsync() => ControlAsync("resume", ct => Jobs.ResumeAsync(Workspace, Id, ct));
 
     private async Task CancelAsync()
     {
@@ -159,7 +161,7 @@ public sealed partial class JobPage : IAsyncDisposable
             "Cancel this job?",
             "Cancelling stops the job for good. The best prompt found so far stays visible here, but no new prompt version is saved.",
             yesText: "Cancel job", cancelText: "Keep it");
-        if (confirmed == true) await ControlAsync("cancel", ct => Jobs.CancelAsync(Workspace.WorkspaceId, Id, Workspace.UserName, ct));
+        if (confirmed == true) await ControlAsync("cancel", ct => Jobs.CancelAsync(Workspace, Id, ct));
     }
 
     private async Task ControlAsync(string action, Func<CancellationToken, Task<JobDto>> call)

@@ -36,6 +36,9 @@ public sealed partial class JobsPage : IAsyncDisposable
 
     [SupplyParameterFromQuery(Name = "status")] public string? Status { get; set; }
 
+    /// <summary>Viewers follow jobs but are not offered to start one.</summary>
+    private bool CanWrite => Workspace.Can(Permission.Write);
+
     protected override async Task OnInitializedAsync()
     {
         _filter = Formats.States.Contains(Status) ? Status! : AllStates;

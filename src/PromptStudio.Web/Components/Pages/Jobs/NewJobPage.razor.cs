@@ -55,11 +55,15 @@ public sealed partial class NewJobPage
 
     [SupplyParameterFromQuery(Name = "datasetId")] public int? DatasetId { get; set; }
 
-    private bool CanStart => RendererInfo.IsInteractive && !_submitting && _promptId is not null && _datasetId is not null
+    /// <summary>A viewer who opens this page by its address gets a message in place of the form.</summary>
+    private bool CanStartJobs => Workspace.Can(Permission.Write);
+
+    private bool CanStart => CanStartJobs && RendererInfo.IsInteractive && !_submitting && _promptId is not null && _datasetId is not null
         && !_errors.Keys.Except(_serverErrors.Keys).Any();
 
     protected override async Task OnInitializedAsync()
     {
+        if (!CanStartJobs) return;
         var ct = CancellationToken.None;
         _prompts = await Prompts.ListLatestAsync(Workspace.WorkspaceId, ct);
         _datasets = await Datasets.ListAsync(Workspace.WorkspaceId, ct);
@@ -168,7 +172,7 @@ public sealed partial class NewJobPage
         {
             var raw = BuildConfig();
             var config = new OptimizationConfigDto(raw.MaxIterations, raw.TargetScore, raw.Patience, raw.Model, raw.DryRun, BuildTuning());
-            var job = await Jobs.StartAsync(Workspace.WorkspaceId, Workspace.UserName, new StartOptimizationRequest(_promptId!.Value, _datasetId!.Value, config), CancellationToken.None);
+            var job = await Jobs.StartAsync(Workspace, new StartOptimizationRequest(_promptId!.Value, _datasetId!.Value, config), CancellationToken.None);
             Navigation.NavigateTo($"/jobs/{job.Id}");
         }
         catch (DomainValidationException e)

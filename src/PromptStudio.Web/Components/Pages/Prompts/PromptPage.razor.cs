@@ -22,6 +22,9 @@ public sealed partial class PromptPage
 
     [Parameter] public int Id { get; set; }
 
+    /// <summary>Viewers see the prompt and its history but are not offered what they may not do.</summary>
+    private bool CanWrite => Workspace.Can(Permission.Write);
+
     protected override async Task OnParametersSetAsync()
     {
         if (_prompt?.Id == Id) return;
@@ -46,7 +49,7 @@ public sealed partial class PromptPage
 
     private async Task AddVersionAsync(PromptEditor.Draft draft)
     {
-        var version = await Prompts.AddVersionAsync(Workspace.WorkspaceId, Workspace.UserName, Id,
+        var version = await Prompts.AddVersionAsync(Workspace, Id,
             new AddPromptVersionRequest(draft.Template, draft.SystemPrompt, draft.Name, draft.Description), CancellationToken.None);
         Navigation.NavigateTo($"/prompts/{version.Id}");
     }
