@@ -110,7 +110,7 @@ public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
 
         // While the browser is away the job moves on and is paused by someone else.
         var jobs = App.Services.GetRequiredService<PromptStudio.Web.Jobs.JobService>();
-        await jobs.PauseAsync(DefaultWorkspace.Id, job.Id, "tester", Ct);
+        await jobs.PauseAsync(await App.OwnerContextAsync(), job.Id, Ct);
         await WaitUntilAsync(async () => (await jobs.GetAsync(DefaultWorkspace.Id, job.Id, Ct)).Status == "paused");
 
         await Expect(ByTestId("job-state")).ToHaveTextAsync("running"); // nothing reaches a disconnected page
@@ -129,7 +129,7 @@ public sealed partial class JobLifecycleTests(StudioApp app) : BrowserTest(app)
         await Expect(Page.GetByTestId("event-row").First).ToHaveAttributeAsync("data-event-id",
             (await fresh.GetByTestId("event-row").First.GetAttributeAsync("data-event-id"))!);
 
-        await jobs.CancelAsync(DefaultWorkspace.Id, job.Id, "tester", Ct);
+        await jobs.CancelAsync(await App.OwnerContextAsync(), job.Id, Ct);
     }
 
     private async Task WaitUntilAsync(Func<Task<bool>> condition)
