@@ -4,7 +4,10 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using PromptStudio.Client;
+using PromptStudio.Web.Data;
 
 namespace PromptStudio.Web.Tests.Providers;
 
@@ -124,6 +127,13 @@ public sealed class ProvidersTestApp : WebApplicationFactory<Program>
         await Eventually.WaitAsync(async () => condition(job = await GetJobAsync(id)), timeout ?? TimeSpan.FromSeconds(30),
             () => $"job {id} is {job.Status} ({job.Error})");
         return job;
+    }
+
+    /// <summary>How many LLM answers the cache has written to the database.</summary>
+    public async Task<int> CachedAnswersAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<StudioDbContext>>().CreateDbContextAsync();
+        return await db.LlmCache.CountAsync();
     }
 
     public Task<JobDto> WaitUntilFinishedAsync(Guid id, TimeSpan? timeout = null) =>

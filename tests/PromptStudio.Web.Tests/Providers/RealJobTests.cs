@@ -195,16 +195,24 @@ public sealed class RealJobTests : FakeServerTestBase
         (await App.CreateClient().PostAsync($"/api/optimization/{job.Id}/cancel", null, Ct)).EnsureSuccessStatusCode();
     }
 
-    /// <summary>Starts a slow job and pauses it once some of its calls have been answered.</summary>
+    /// <summary>
+    /// Starts a job whose first few calls are answered and every later one hangs, waits until those answers are
+    /// in the cache, then pauses it with calls in flight. Waiting for the cache (not only for the server to have
+    /// written the answers) matters: a pause aborts in-flight calls, and an answer the engine had not read yet
+    /// is rightly asked for again.
+    /// </summary>
     private async Task<(JobDto Job, HashSet<string> Answered, int Calls)> PauseMidEvaluationAsync()
     {
-        Server.Script = call => ProvidersTestApp.CapitalsScript(call) with { Delay = TimeSpan.FromMilliseconds(150) };
+        const int Answers = 3;
+        var answersLeft = Answers;
+        Server.Script = call => Interlocked.Decrement(ref answersLeft) >= 0 ? ProvidersTestApp.CapitalsScript(call) : new FakeReply(Hang: true);
         await App.CreateProviderAsync(Server);
         var (promptId, datasetId) = await App.CreateCapitalsAsync();
         var job = await App.StartJobAsync(promptId, datasetId, new { concurrency = 2, candidatesPerIteration = 1 });
-        await Eventually.WaitAsync(() => Server.Answered.Count >= 2, TimeSpan.FromSeconds(20));
+        await Eventually.WaitAsync(async () => await App.CachedAnswersAsync() >= Answers, TimeSpan.FromSeconds(20));
         (await App.CreateClient().PostAsync($"/api/optimization/{job.Id}/pause", null, Ct)).EnsureSuccessStatusCode();
         await App.WaitForJobAsync(job.Id, j => j.Status == "paused");
+        Server.Script = ProvidersTestApp.CapitalsScript;
         return (job, Server.Answered.Select(c => c.AllText).ToHashSet(), Server.Calls.Count);
     }
 
