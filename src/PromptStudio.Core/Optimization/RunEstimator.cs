@@ -150,7 +150,7 @@ public static class RunEstimator
         else
             notes.Add("Typical: answers as long as the expected outputs and candidates half again as long as the prompt; a targetScore or patience can stop the job sooner.");
         foreach (var model in estimate.UnpricedModels)
-            notes.Add($"The model '{model}' has no price in its provider's price table: the cost is unknown.");
+            notes.Add($"No price is known for the model '{model}': the cost is unknown.");
         if (!estimate.Simulated && config.Tuning.MaxLlmCalls is { } maxCalls && maxCalls < estimate.UpperBound.LlmCalls)
             notes.Add($"maxLlmCalls ({maxCalls}) is below the upper bound: the job may stop early with stopReason budget.");
         if (!estimate.Simulated && config.Tuning.MaxCostUsd is { } maxCost && estimate.UpperBound.CostUsd is { } cost && (decimal)maxCost < cost)

@@ -157,7 +157,7 @@ public sealed class JobRunner(
     private static CandidateRecord ToRecord(JobCandidate c) => new(
         c.Iteration, c.Index, new PromptText(c.SystemPrompt, c.Template), c.MutationKind, c.RejectedReason,
         c.Score is { } score
-            ? new EvaluationResult(score, c.MetricScores ?? [], c.ItemResults ?? [], new LlmUsage(c.LlmCalls, c.InputTokens, c.OutputTokens, c.CostUsd))
+            ? new EvaluationResult(score, c.MetricScores ?? [], c.ItemResults ?? [], new LlmUsage(c.LlmCalls, c.InputTokens, c.OutputTokens, c.CostUsd)) { Scorecard = c.Scorecard ?? [] }
             : null);
 
     /// <summary>Records the outcome and, when the best prompt differs from the original, saves it as the prompt's next version.</summary>

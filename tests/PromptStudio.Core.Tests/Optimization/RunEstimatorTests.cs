@@ -121,7 +121,7 @@ public sealed class RunEstimatorTests
         Assert.Null(estimate.Typical.CostUsd);
         Assert.NotNull(estimate.Roles[0].UpperBound.CostUsd);
         Assert.Equal(["judge-x"], estimate.UnpricedModels);
-        Assert.Contains(estimate.Notes, n => n.Contains("'judge-x' has no price", StringComparison.Ordinal));
+        Assert.Contains(estimate.Notes, n => n.Contains("No price is known for the model 'judge-x'", StringComparison.Ordinal));
     }
 
     [Fact]
