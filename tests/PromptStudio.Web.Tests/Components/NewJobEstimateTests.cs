@@ -37,4 +37,15 @@ public sealed class NewJobEstimateTests : StudioComponentTest
 
         page.WaitForAssertion(() => Assert.Equal("Fix the highlighted settings to see an estimate.", page.Find("[data-testid=estimate-message]").TextContent), Wait);
     }
+
+    [Fact]
+    public void NewJobForm_RejectsAPassThresholdOutsideZeroToOne_WithTheApiMessage()
+    {
+        var (page, _) = RenderPage<NewJobPage>();
+        page.WaitForAssertion(() => Assert.NotEqual("", UpperCalls(page)), Wait);
+
+        page.Find("input[data-testid=metric-threshold]").Input("1.5");
+
+        page.WaitForAssertion(() => Assert.Contains("threshold must be between 0 and 1 (got 1.5).", page.Find("[data-testid=form-errors]").TextContent), Wait);
+    }
 }
