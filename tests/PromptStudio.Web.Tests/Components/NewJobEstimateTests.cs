@@ -27,25 +27,20 @@ public sealed class NewJobEstimateTests : StudioComponentTest
         Assert.Contains("At most (2 iterations)", page.Find("[data-testid=estimate-upper]").TextContent);
     }
 
-    [Fact]
-    public void NewJobForm_AsksForValidSettings_BeforeEstimating()
+    [Theory]
+    [InlineData("max-iterations", "0", "maxIterations must be between 1 and 100 (got 0).")]
+    [InlineData("metric-threshold", "1.5", "threshold must be between 0 and 1 (got 1.5).")]
+    public void NewJobForm_NamesTheBadSetting_AndWaitsForValidSettingsBeforeEstimating(string field, string value, string message)
     {
         var (page, _) = RenderPage<NewJobPage>();
         page.WaitForAssertion(() => Assert.NotEqual("", UpperCalls(page)), Wait);
 
-        page.Find("input[data-testid=max-iterations]").Input("0");
+        page.Find($"input[data-testid={field}]").Input(value);
 
-        page.WaitForAssertion(() => Assert.Equal("Fix the highlighted settings to see an estimate.", page.Find("[data-testid=estimate-message]").TextContent), Wait);
-    }
-
-    [Fact]
-    public void NewJobForm_RejectsAPassThresholdOutsideZeroToOne_WithTheApiMessage()
-    {
-        var (page, _) = RenderPage<NewJobPage>();
-        page.WaitForAssertion(() => Assert.NotEqual("", UpperCalls(page)), Wait);
-
-        page.Find("input[data-testid=metric-threshold]").Input("1.5");
-
-        page.WaitForAssertion(() => Assert.Contains("threshold must be between 0 and 1 (got 1.5).", page.Find("[data-testid=form-errors]").TextContent), Wait);
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains(message, page.Find("[data-testid=form-errors]").TextContent);
+            Assert.Equal("Fix the highlighted settings to see an estimate.", page.Find("[data-testid=estimate-message]").TextContent);
+        }, Wait);
     }
 }
