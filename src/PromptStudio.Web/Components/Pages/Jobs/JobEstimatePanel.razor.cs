@@ -71,6 +71,13 @@ public sealed partial class JobEstimatePanel
             : ((JobEstimateDto?)null, "Fix the highlighted settings to see an estimate.");
     }
 
+    private static string RoleName(string role) => role switch
+    {
+        Core.Optimization.RunEstimator.EvaluationRole => "model under test",
+        Core.Optimization.RunEstimator.MutationRole => "mutator",
+        _ => role,
+    };
+
     private static string Count(long value) => value.ToString("N0", Invariant);
 
     private static string Tokens(long value) => value switch
