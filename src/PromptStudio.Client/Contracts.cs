@@ -110,6 +110,9 @@ public sealed record JobEventDto(
 /// <summary>One item's result; <c>Reasoning</c> is the llm_judge's explanation of its rating.</summary>
 public sealed record ItemResultDto(int ItemId, string? Output, double Score, IReadOnlyDictionary<string, double> MetricScores, bool Passed, string? Error, string? Reasoning = null);
 
+/// <summary>One metric of a scorecard: the mean score over the items and the share of items at or above the metric's threshold.</summary>
+public sealed record MetricScorecardDto(string Metric, string Type, double Threshold, double Average, double PassRate, int Passed, int Items);
+
 public sealed record CandidateDto(
     int Iteration,
     int Index,
@@ -120,9 +123,17 @@ public sealed record CandidateDto(
     IReadOnlyDictionary<string, double>? MetricScores,
     string? RejectedReason,
     bool IsBest,
-    IReadOnlyList<ItemResultDto>? Items);
+    IReadOnlyList<ItemResultDto>? Items,
+    IReadOnlyList<MetricScorecardDto>? Scorecard = null);
 
-public sealed record IterationDto(int Iteration, double? BestScore, bool Completed, IReadOnlyList<CandidateDto> Candidates);
+/// <summary>An iteration; <c>BestIndex</c> and <c>Scorecard</c> are those of its best evaluated candidate.</summary>
+public sealed record IterationDto(
+    int Iteration,
+    double? BestScore,
+    bool Completed,
+    IReadOnlyList<CandidateDto> Candidates,
+    int? BestIndex = null,
+    IReadOnlyList<MetricScorecardDto>? Scorecard = null);
 
 public sealed record HeldOutDto(int Items, double BaselineScore, double BestScore, string? Warning);
 
@@ -140,4 +151,28 @@ public sealed record JobResultsDto(
     string? BestSystemPrompt,
     HeldOutDto? HeldOut,
     UsageDto Usage,
-    IReadOnlyList<IterationDto> Iterations);
+    IReadOnlyList<IterationDto> Iterations,
+    IReadOnlyList<MetricScorecardDto>? BestScorecard = null);
+
+/// <summary>LLM calls, tokens and cost of a run that has not happened; <c>CostUsd</c> is null when a model has no price.</summary>
+public sealed record UsageEstimateDto(long LlmCalls, long InputTokens, long OutputTokens, decimal? CostUsd);
+
+/// <summary>One role of a job (evaluation: the model under test; mutation; judge), the model that plays it and its price per 1M tokens.</summary>
+public sealed record RoleEstimateDto(string Role, string Model, decimal? InputPerMillion, decimal? OutputPerMillion, UsageEstimateDto UpperBound, UsageEstimateDto Typical);
+
+/// <summary>
+/// The pre-run estimate of <c>POST /api/optimization/estimate</c>. <c>UpperBound</c> assumes every iteration
+/// runs and nothing comes from the cache; <c>Typical</c> what a run usually uses. <c>Simulated</c>: dryRun, no cost.
+/// </summary>
+public sealed record JobEstimateDto(
+    bool Simulated,
+    int TrainItems,
+    int HeldOutItems,
+    int MaxIterations,
+    int TypicalIterations,
+    UsageEstimateDto UpperBound,
+    UsageEstimateDto Typical,
+    IReadOnlyList<RoleEstimateDto> Roles,
+    IReadOnlyList<string> UnpricedModels,
+    IReadOnlyList<string> Notes,
+    IReadOnlyList<string> Warnings);

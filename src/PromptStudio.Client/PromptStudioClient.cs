@@ -104,6 +104,10 @@ public sealed partial class PromptStudioClient : IDisposable
     public Task<JobDto> StartOptimizationAsync(StartOptimizationRequest request, CancellationToken cancellationToken = default) =>
         SendAsync<JobDto>(HttpMethod.Post, "api/optimization", request, cancellationToken);
 
+    /// <summary>What the job would spend (calls, tokens, cost: an upper bound and a typical run) without starting it.</summary>
+    public Task<JobEstimateDto> EstimateOptimizationAsync(StartOptimizationRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<JobEstimateDto>(HttpMethod.Post, "api/optimization/estimate", request, cancellationToken);
+
     /// <summary>Jobs, newest first, optionally only those in <paramref name="status"/>.</summary>
     public Task<IReadOnlyList<JobDto>> ListJobsAsync(string? status = null, int? limit = null, CancellationToken cancellationToken = default)
     {

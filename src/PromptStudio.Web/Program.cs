@@ -22,6 +22,7 @@ builder.Services.AddSingleton<JobQueue>();
 builder.Services.AddSingleton<RunningJobs>();
 builder.Services.AddJobEvents(builder.Configuration);
 builder.Services.AddSingleton<JobService>();
+builder.Services.AddSingleton<JobEstimator>();
 builder.Services.AddSingleton<JobRunner>();
 builder.Services.AddSingleton<PromptService>();
 builder.Services.AddSingleton<DatasetService>();

@@ -16,8 +16,8 @@ namespace PromptStudio.Core.Llm;
 /// </summary>
 public sealed partial class LlmProposer(IChatClient mutator) : ICandidateProposer
 {
-    private const int MaxFailuresShown = 5;
-    private const int MaxExamples = 3;
+    internal const int MaxFailuresShown = 5;
+    internal const int MaxExamples = 3;
     private const int MaxValueLength = 400;
 
     public async Task<IReadOnlyList<ProposedCandidate>> ProposeAsync(ProposalContext context, CancellationToken cancellationToken)

@@ -73,7 +73,7 @@ public sealed class LlmJudge(IChatClient judge)
         return sb.ToString();
     }
 
-    private static string Case(EvalItem item, string output)
+    internal static string Case(EvalItem item, string output)
     {
         var sb = new StringBuilder("Input:\n");
         foreach (var (name, value) in item.Input) sb.Append(name).Append(": ").AppendLine(value);

@@ -33,6 +33,8 @@ public sealed class MetricScorer
 
     public IReadOnlyList<string> MetricNames => _names;
 
+    public IReadOnlyList<MetricSpec> Specs => _specs;
+
     /// <summary>
     /// Per-metric scores, their weighted mean, the judge's reasoning (when there is a judge metric) and what
     /// the judge cost. Deterministic metrics never wait; model metrics go through the job's pipeline.

@@ -4,7 +4,10 @@ using PromptStudio.Core.Jobs;
 
 namespace PromptStudio.Core.Metrics;
 
-/// <summary>One metric of a job: its type, weight and options.</summary>
+/// <summary>
+/// One metric of a job: its type, weight and options. <paramref name="Threshold"/> is the score an item needs
+/// on this metric to count as passing it in the scorecard (see <see cref="PassThreshold"/>).
+/// </summary>
 public sealed record MetricSpec(
     string Type,
     double Weight = 1,
@@ -12,7 +15,8 @@ public sealed record MetricSpec(
     bool NormalizeWhitespace = true,
     string? Value = null,
     string? Pattern = null,
-    IReadOnlyList<JudgeCriterion>? Criteria = null)
+    IReadOnlyList<JudgeCriterion>? Criteria = null,
+    double? Threshold = null)
 {
     public const string ExactMatch = "exact_match";
     public const string Contains = "contains";
@@ -26,6 +30,20 @@ public sealed record MetricSpec(
 
     /// <summary>Metrics that call a model (the judge, or an embedding model) rather than compare text.</summary>
     public bool UsesModel => Type is LlmJudge or SemanticSimilarity;
+
+    /// <summary>
+    /// The pass mark of the scorecard: the configured <c>threshold</c>, else 1.0 for the yes/no metrics (they
+    /// only score 0 or 1), 0.75 for <c>llm_judge</c> (a mean rating of 4 on its 1–5 scale) and 0.8 for
+    /// <c>semantic_similarity</c> (a cosine at which MiniLM sentences usually say the same thing).
+    /// </summary>
+    public double PassThreshold => Threshold ?? DefaultThreshold(Type);
+
+    public static double DefaultThreshold(string type) => type switch
+    {
+        LlmJudge => 0.75,
+        SemanticSimilarity => 0.8,
+        _ => 1.0,
+    };
 
     /// <summary>exact_match, ignoring case and surrounding/duplicate whitespace.</summary>
     public static readonly MetricSpec Default = new(ExactMatch);
@@ -75,6 +93,7 @@ public sealed record MetricSpec(
         bool caseSensitive = false, normalize = true;
         string? text = null, pattern = null;
         IReadOnlyList<JudgeCriterion>? criteria = null;
+        double? threshold = null;
         var ok = true;
         foreach (var property in element.EnumerateObject())
         {
@@ -84,6 +103,14 @@ public sealed record MetricSpec(
                 case "type" when v.ValueKind == JsonValueKind.String: type = v.GetString(); break;
                 case "weight" when v.ValueKind == JsonValueKind.Number && v.GetDouble() is > 0 and <= 100: weight = v.GetDouble(); break;
                 case "weight": errors.Add($"{field}.weight", "weight must be a number greater than 0 and at most 100."); ok = false; break;
+                case "threshold" when v.ValueKind == JsonValueKind.Number && v.GetDouble() is >= 0 and <= 1: threshold = v.GetDouble(); break;
+                case "threshold" when v.ValueKind == JsonValueKind.Null: break;
+                case "threshold":
+                    errors.Add($"{field}.threshold", v.ValueKind == JsonValueKind.Number
+                        ? $"threshold must be between 0 and 1 (got {OptimizationConfigParser.Fmt(v.GetDouble())})."
+                        : "threshold must be a number between 0 and 1: the score an item needs to pass this metric.");
+                    ok = false;
+                    break;
                 case "caseSensitive" when v.ValueKind is JsonValueKind.True or JsonValueKind.False: caseSensitive = v.GetBoolean(); break;
                 case "normalizeWhitespace" when v.ValueKind is JsonValueKind.True or JsonValueKind.False: normalize = v.GetBoolean(); break;
                 case "value" when v.ValueKind == JsonValueKind.String: text = v.GetString(); break;
@@ -93,7 +120,7 @@ public sealed record MetricSpec(
                     ok &= criteria is not null;
                     break;
                 default:
-                    errors.Add($"{field}.{property.Name}", $"'{property.Name}' is not a metric option of the right type (options: type, weight, caseSensitive, normalizeWhitespace, value, pattern, criteria).");
+                    errors.Add($"{field}.{property.Name}", $"'{property.Name}' is not a metric option of the right type (options: type, weight, threshold, caseSensitive, normalizeWhitespace, value, pattern, criteria).");
                     ok = false;
                     break;
             }
@@ -119,6 +146,6 @@ public sealed record MetricSpec(
             }
         }
         if (type == LlmJudge) criteria ??= JudgeCriterion.Default;
-        return ok ? new MetricSpec(type, weight, caseSensitive, normalize, text, pattern, criteria) : null;
+        return ok ? new MetricSpec(type, weight, caseSensitive, normalize, text, pattern, criteria, threshold) : null;
     }
 }

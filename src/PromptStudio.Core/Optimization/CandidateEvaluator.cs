@@ -65,7 +65,7 @@ public sealed class CandidateEvaluator(
             n => results.Count == 0 ? 0 : results.Average(r => r.MetricScores.GetValueOrDefault(n)),
             StringComparer.Ordinal);
         var score = results.Count == 0 ? 0 : results.Average(r => r.Score);
-        return new EvaluationResult(score, perMetric, results, usage);
+        return new EvaluationResult(score, perMetric, results, usage) { Scorecard = Scorecard.Compute(scorer.Specs, results) };
     }
 
     private async Task<(ItemResult, LlmUsage)> EvaluateItemAsync(PromptText prompt, EvalItem item, CancellationToken ct)

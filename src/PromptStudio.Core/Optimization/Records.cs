@@ -1,3 +1,4 @@
+using PromptStudio.Core.Metrics;
 using PromptStudio.Core.Prompts;
 
 namespace PromptStudio.Core.Optimization;
@@ -35,6 +36,9 @@ public sealed record EvaluationResult(
     LlmUsage Usage)
 {
     public int FailedItems => Items.Count(i => i.Error is not null);
+
+    /// <summary>Per-metric average and pass rate over <see cref="Items"/>; empty when it was not computed.</summary>
+    public IReadOnlyList<MetricScorecard> Scorecard { get; init; } = [];
 }
 
 public static class MutationKinds

@@ -17,6 +17,12 @@ public static class OptimizationApi
             return TypedResults.Accepted($"/api/optimization/{job.Id}", job);
         }).WithSummary("Start an optimization job (202: queued)");
 
+        // Read permission is enough: an estimate changes nothing, and a viewer may want to know what a job would cost.
+        group.MapPost("/estimate", async (StartOptimizationRequest request, JobEstimator estimator, WorkspaceContext ws, CancellationToken ct) =>
+            TypedResults.Ok(await estimator.EstimateAsync(ws.WorkspaceId, request, ct)))
+            .RequirePermission(Permission.Read)
+            .WithSummary("Estimate a job's LLM calls, tokens and cost before starting it (the body and validation of a start; an upper bound and a typical run)");
+
         group.MapGet("/", async (string? status, int? limit, JobService jobs, WorkspaceContext ws, CancellationToken ct) =>
             TypedResults.Ok(await jobs.ListAsync(ws.WorkspaceId, status, limit, ct)))
             .WithSummary("Jobs, newest first, optionally of one status");

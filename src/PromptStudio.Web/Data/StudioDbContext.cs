@@ -103,6 +103,7 @@ public class StudioDbContext(DbContextOptions<StudioDbContext> options) : Identi
             e.Property(c => c.CostUsd).HasConversion<double>();
             Json(e.Property(c => c.MetricScores));
             Json(e.Property(c => c.ItemResults));
+            Json(e.Property(c => c.Scorecard));
         });
 
         b.Entity<JobEvent>(e => e.HasKey(ev => new { ev.JobId, ev.Id }));

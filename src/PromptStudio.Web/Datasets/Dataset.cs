@@ -1,3 +1,5 @@
+using PromptStudio.Core.Optimization;
+
 namespace PromptStudio.Web.Datasets;
 
 /// <summary>Test cases for a prompt.</summary>
@@ -23,4 +25,6 @@ public sealed class DatasetItem
     public string? ExpectedOutput { get; set; }
     public List<string> Labels { get; set; } = [];
     public Dictionary<string, string> Metadata { get; set; } = [];
+
+    public EvalItem ToEvalItem() => new(Id, Name, Input, ExpectedOutput);
 }

@@ -126,6 +126,7 @@ public sealed class CheckpointWriter(
             passed = evaluation.Items.Count(i => i.Passed),
             failed = evaluation.FailedItems,
             items = evaluation.Items.Count,
+            scorecard = evaluation.Scorecard,
         });
         // Durability point: this evaluation is never paid for again, whatever happens next.
         await FlushAsync(cancellationToken);
@@ -187,6 +188,7 @@ public sealed class CheckpointWriter(
             Score = c.Evaluation?.Score,
             MetricScores = c.Evaluation?.MetricScores.ToDictionary(kv => kv.Key, kv => kv.Value),
             ItemResults = c.Evaluation?.Items.ToList(),
+            Scorecard = c.Evaluation is { Scorecard.Count: > 0 } e ? [.. e.Scorecard] : null,
             LlmCalls = c.Evaluation?.Usage.Calls ?? 0,
             InputTokens = c.Evaluation?.Usage.InputTokens ?? 0,
             OutputTokens = c.Evaluation?.Usage.OutputTokens ?? 0,

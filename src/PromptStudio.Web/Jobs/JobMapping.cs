@@ -1,12 +1,16 @@
 using System.Text.Json;
 using PromptStudio.Client;
 using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Metrics;
 
 namespace PromptStudio.Web.Jobs;
 
 public static class JobMapping
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static MetricScorecardDto ToDto(this MetricScorecard card) =>
+        new(card.Metric, card.Type, card.Threshold, card.Average, card.PassRate, card.Passed, card.Items);
 
     public static JobDto ToDto(this OptimizationJob job, int? queuePosition = null, string? queueReason = null) => new(
         job.Id,

@@ -151,20 +151,13 @@ public sealed class JobRunner(
     }
 
     /// <summary>A fixed, seed-determined split: the same items are held out on every resume.</summary>
-    internal static (IReadOnlyList<EvalItem> Train, IReadOnlyList<EvalItem> HeldOut) Split(IReadOnlyList<Datasets.DatasetItem> items, TuningParameters tuning)
-    {
-        var all = items.Select(i => new EvalItem(i.Id, i.Name, i.Input, i.ExpectedOutput)).ToList();
-        var count = (int)Math.Round(all.Count * tuning.ValidationSplit);
-        if (tuning.ValidationSplit > 0 && all.Count >= 2) count = Math.Clamp(count, 1, all.Count - 1);
-        if (count == 0) return (all, []);
-        var heldOut = all.OrderBy(i => StableRandom.Hash(tuning.Seed, "split", i.Id)).Take(count).Select(i => i.Id).ToHashSet();
-        return (all.Where(i => !heldOut.Contains(i.Id)).ToList(), all.Where(i => heldOut.Contains(i.Id)).ToList());
-    }
+    internal static (IReadOnlyList<EvalItem> Train, IReadOnlyList<EvalItem> HeldOut) Split(IReadOnlyList<Datasets.DatasetItem> items, TuningParameters tuning) =>
+        ValidationSplit.Split(items.Select(i => i.ToEvalItem()).ToList(), tuning);
 
     private static CandidateRecord ToRecord(JobCandidate c) => new(
         c.Iteration, c.Index, new PromptText(c.SystemPrompt, c.Template), c.MutationKind, c.RejectedReason,
         c.Score is { } score
-            ? new EvaluationResult(score, c.MetricScores ?? [], c.ItemResults ?? [], new LlmUsage(c.LlmCalls, c.InputTokens, c.OutputTokens, c.CostUsd))
+            ? new EvaluationResult(score, c.MetricScores ?? [], c.ItemResults ?? [], new LlmUsage(c.LlmCalls, c.InputTokens, c.OutputTokens, c.CostUsd)) { Scorecard = c.Scorecard ?? [] }
             : null);
 
     /// <summary>Records the outcome and, when the best prompt differs from the original, saves it as the prompt's next version.</summary>

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PromptStudio.Client;
 using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Metrics;
 using PromptStudio.Core.Prompts;
 using PromptStudio.Web.Api;
 using PromptStudio.Web.Data;
@@ -36,11 +37,37 @@ public sealed class JobService(
         WorkspaceService.Require(ws, Permission.Write);
         var workspaceId = ws.WorkspaceId;
         var user = ws.UserName;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var (rawConfig, config, prompt, dataset, model, warnings) = await ValidateStartAsync(db, workspaceId, request, ct);
+
+        // Iterations are charged as they start; refuse up front a job that could not finish within the quota.
+        var workspace = await db.Workspaces.AsNoTracking().FirstAsync(w => w.Id == workspaceId, ct);
+        if (workspace.IterationsUsed + config.MaxIterations > workspace.IterationLimit)
+            throw new QuotaExceededException(workspace.IterationsUsed, workspace.IterationLimit, config.MaxIterations);
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var effective = rawConfig with { MaxIterations = config.MaxIterations, DryRun = config.DryRun, Model = model };
+        var job = OptimizationJob.Create(workspaceId, prompt.Id, dataset.Id, JsonSerializer.Serialize(effective, JobMapping.Json),
+            config.MaxIterations, warnings, user, now);
+        db.Jobs.Add(job);
+        var queued = AppendEvent(db, job, JobEventTypes.JobQueued, null, "lifecycle", new { promptId = prompt.Id, datasetId = dataset.Id, warnings }, now);
+        await db.SaveChangesAsync(ct);
+
+        // Durable first, then announced: a crash after SaveChanges still finds the job queued at start-up.
+        queue.Enqueue(job.Id);
+        var dto = await ToDtoAsync(db, job, ct);
+        Announce(job.WorkspaceId, dto, queued);
+        await audit.WriteAsync(workspaceId, user, "job.started", $"job {job.Id}", $"prompt {prompt.Id}, dataset {dataset.Id}, {config.MaxIterations} iterations{(config.DryRun ? ", dryRun" : "")}", ct);
+        return dto;
+    }
+
+    /// <summary>A start request checked the way <see cref="StartAsync"/> checks it (the estimate shares it); throws naming every bad field.</summary>
+    internal static async Task<ValidatedStart> ValidateStartAsync(StudioDbContext db, Guid workspaceId, StartOptimizationRequest request, CancellationToken ct)
+    {
         var errors = new ValidationErrors();
         var rawConfig = request.Config ?? new OptimizationConfigDto();
         var config = OptimizationConfigParser.TryParse(ToRaw(rawConfig), errors);
 
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
         var prompt = await db.Prompts.AsNoTracking().FirstOrDefaultAsync(p => p.Id == request.PromptId && p.WorkspaceId == workspaceId, ct);
         var dataset = await db.Datasets.AsNoTracking().Include(d => d.Items.OrderBy(i => i.Id))
             .FirstOrDefaultAsync(d => d.Id == request.DatasetId && d.WorkspaceId == workspaceId, ct);
@@ -70,26 +97,7 @@ public sealed class JobService(
                 warnings.Add("Some items have no expected output; the deterministic metrics score them 0.");
         }
         if (!errors.IsEmpty) throw new DomainValidationException(errors);
-
-        // Iterations are charged as they start; refuse up front a job that could not finish within the quota.
-        var workspace = await db.Workspaces.AsNoTracking().FirstAsync(w => w.Id == workspaceId, ct);
-        if (workspace.IterationsUsed + config.MaxIterations > workspace.IterationLimit)
-            throw new QuotaExceededException(workspace.IterationsUsed, workspace.IterationLimit, config.MaxIterations);
-
-        var now = time.GetUtcNow().UtcDateTime;
-        var effective = rawConfig with { MaxIterations = config.MaxIterations, DryRun = config.DryRun, Model = model };
-        var job = OptimizationJob.Create(workspaceId, prompt!.Id, dataset!.Id, JsonSerializer.Serialize(effective, JobMapping.Json),
-            config.MaxIterations, warnings, user, now);
-        db.Jobs.Add(job);
-        var queued = AppendEvent(db, job, JobEventTypes.JobQueued, null, "lifecycle", new { promptId = prompt.Id, datasetId = dataset.Id, warnings }, now);
-        await db.SaveChangesAsync(ct);
-
-        // Durable first, then announced: a crash after SaveChanges still finds the job queued at start-up.
-        queue.Enqueue(job.Id);
-        var dto = await ToDtoAsync(db, job, ct);
-        Announce(job.WorkspaceId, dto, queued);
-        await audit.WriteAsync(workspaceId, user, "job.started", $"job {job.Id}", $"prompt {prompt.Id}, dataset {dataset.Id}, {config.MaxIterations} iterations{(config.DryRun ? ", dryRun" : "")}", ct);
-        return dto;
+        return new ValidatedStart(rawConfig, config, prompt!, dataset!, model, warnings);
     }
 
     public async Task<JobDto> GetAsync(Guid workspaceId, Guid jobId, CancellationToken ct)
@@ -220,18 +228,32 @@ public sealed class JobService(
         var job = await FindAsync(db, workspaceId, jobId, tracking: false, ct);
         var original = await db.Prompts.AsNoTracking().FirstAsync(p => p.Id == job.PromptId, ct);
         var iterations = await db.JobIterations.AsNoTracking().Where(i => i.JobId == jobId).OrderBy(i => i.Iteration).ToListAsync(ct);
-        var candidates = await db.JobCandidates.AsNoTracking().Where(c => c.JobId == jobId).OrderBy(c => c.Iteration).ThenBy(c => c.Index).ToListAsync(ct);
+        // The job page reads this once a second while a job runs: per-item results, most of a candidate's bytes,
+        // are read only when asked for; the scorecard was computed with the evaluation.
+        var candidates = await db.JobCandidates.AsNoTracking().Where(c => c.JobId == jobId)
+            .OrderBy(c => c.Iteration).ThenBy(c => c.Index)
+            .Select(c => new CandidateRow(c.Iteration, c.Index, c.MutationKind, c.SystemPrompt, c.Template, c.Score, c.MetricScores, c.RejectedReason, c.Scorecard))
+            .ToListAsync(ct);
+        var items = includeItems ? await ItemResultsAsync(db, jobId, onlyWithoutScorecard: false, ct) : null;
+        var scorecards = await ScorecardsAsync(db, job, candidates, items, ct);
 
         var bestKey = BestCandidateKey(candidates, iterations);
-        var rows = iterations.Select(i => new IterationDto(
-            i.Iteration,
-            i.BestScore,
-            i.Completed,
-            candidates.Where(c => c.Iteration == i.Iteration).Select(c => new CandidateDto(
-                c.Iteration, c.Index, c.MutationKind, c.SystemPrompt, c.Template, c.Score, c.MetricScores, c.RejectedReason,
-                (c.Iteration, c.Index) == bestKey,
-                includeItems ? c.ItemResults?.Select(r => new ItemResultDto(r.ItemId, r.Output, r.Score, r.MetricScores, r.Passed, r.Error, r.Reasoning)).ToList() : null)).ToList()))
-            .ToList();
+        var rows = iterations.Select(i =>
+        {
+            var own = candidates.Where(c => c.Iteration == i.Iteration).ToList();
+            var top = own.Where(c => c.Score is not null).OrderByDescending(c => c.Score).ThenBy(c => c.Index).FirstOrDefault();
+            return new IterationDto(
+                i.Iteration,
+                i.BestScore,
+                i.Completed,
+                own.Select(c => new CandidateDto(
+                    c.Iteration, c.Index, c.MutationKind, c.SystemPrompt, c.Template, c.Score, c.MetricScores, c.RejectedReason,
+                    (c.Iteration, c.Index) == bestKey,
+                    items?.GetValueOrDefault((c.Iteration, c.Index))?.Select(r => new ItemResultDto(r.ItemId, r.Output, r.Score, r.MetricScores, r.Passed, r.Error, r.Reasoning)).ToList(),
+                    scorecards.GetValueOrDefault((c.Iteration, c.Index)))).ToList(),
+                top?.Index,
+                top is null ? null : scorecards.GetValueOrDefault((top.Iteration, top.Index)));
+        }).ToList();
 
         HeldOutDto? heldOut = null;
         if (job.HeldOutItems > 0 && job.HeldOutBaselineScore is { } hb && job.HeldOutBestScore is { } hs)
@@ -249,11 +271,44 @@ public sealed class JobService(
             job.StopReason, job.ResultPromptId, original.Template, original.SystemPrompt,
             job.BestPrompt, job.BestSystemPrompt, heldOut,
             new UsageDto(job.LlmCalls, job.InputTokens, job.OutputTokens, job.CostUsd, job.CacheHits),
-            rows);
+            rows,
+            scorecards.GetValueOrDefault(bestKey));
+    }
+
+    /// <summary>A candidate without its per-item results.</summary>
+    private sealed record CandidateRow(
+        int Iteration, int Index, string MutationKind, string? SystemPrompt, string Template, double? Score,
+        Dictionary<string, double>? MetricScores, string? RejectedReason, List<MetricScorecard>? Scorecard);
+
+    private static async Task<Dictionary<(int, int), List<Core.Optimization.ItemResult>>> ItemResultsAsync(
+        StudioDbContext db, Guid jobId, bool onlyWithoutScorecard, CancellationToken ct)
+    {
+        var query = db.JobCandidates.AsNoTracking().Where(c => c.JobId == jobId && c.ItemResults != null);
+        if (onlyWithoutScorecard) query = query.Where(c => c.Score != null && c.Scorecard == null);
+        var rows = await query.Select(c => new { c.Iteration, c.Index, c.ItemResults }).ToListAsync(ct);
+        return rows.ToDictionary(r => (r.Iteration, r.Index), r => r.ItemResults!);
+    }
+
+    /// <summary>
+    /// Each evaluated candidate's scorecard as stored. Candidates evaluated before scorecards were stored get
+    /// theirs computed from their item results, which are read for those candidates only.
+    /// </summary>
+    private static async Task<Dictionary<(int, int), IReadOnlyList<MetricScorecardDto>>> ScorecardsAsync(
+        StudioDbContext db, OptimizationJob job, IReadOnlyList<CandidateRow> candidates,
+        Dictionary<(int, int), List<Core.Optimization.ItemResult>>? items, CancellationToken ct)
+    {
+        var cards = candidates.Where(c => c.Scorecard is not null)
+            .ToDictionary(c => (c.Iteration, c.Index), c => (IReadOnlyList<MetricScorecardDto>)c.Scorecard!.Select(JobMapping.ToDto).ToList());
+        if (!candidates.Any(c => c.Score is not null && c.Scorecard is null)) return cards;
+
+        var metrics = OptimizationConfigParser.Parse(ToRaw(JsonSerializer.Deserialize<OptimizationConfigDto>(job.ConfigJson, JobMapping.Json)!)).Tuning.EvaluationMetrics;
+        foreach (var (key, results) in items ?? await ItemResultsAsync(db, job.Id, onlyWithoutScorecard: true, ct))
+            cards.TryAdd(key, Scorecard.Compute(metrics, results).Select(JobMapping.ToDto).ToList());
+        return cards;
     }
 
     /// <summary>The candidate the job holds as best: the top score of the finished iterations, earliest first on ties.</summary>
-    private static (int, int) BestCandidateKey(IReadOnlyList<JobCandidate> candidates, IReadOnlyList<JobIteration> iterations)
+    private static (int, int) BestCandidateKey(IReadOnlyList<CandidateRow> candidates, IReadOnlyList<JobIteration> iterations)
     {
         var done = iterations.Where(i => i.Completed).Select(i => i.Iteration).ToHashSet();
         var best = candidates.Where(c => c.Score is not null && done.Contains(c.Iteration))
@@ -341,3 +396,7 @@ public sealed class JobService(
 
     internal static PromptText TextOf(Prompts.Prompt prompt) => new(prompt.SystemPrompt, prompt.Template);
 }
+
+/// <summary>A start request that passed validation: the config as sent and parsed, what it names, the model it will call, warnings.</summary>
+internal sealed record ValidatedStart(
+    OptimizationConfigDto RawConfig, OptimizationConfig Config, Prompts.Prompt Prompt, Datasets.Dataset Dataset, string Model, List<string> Warnings);

@@ -1,4 +1,5 @@
 using PromptStudio.Core.Jobs;
+using PromptStudio.Core.Metrics;
 using PromptStudio.Core.Optimization;
 
 namespace PromptStudio.Web.Jobs;
@@ -151,6 +152,8 @@ public sealed class JobCandidate
     public double? Score { get; set; }
     public Dictionary<string, double>? MetricScores { get; set; }
     public List<ItemResult>? ItemResults { get; set; }
+    /// <summary>Per-metric average and pass rate, computed with the evaluation so a results read never needs <see cref="ItemResults"/>.</summary>
+    public List<MetricScorecard>? Scorecard { get; set; }
     public int LlmCalls { get; set; }
     public long InputTokens { get; set; }
     public long OutputTokens { get; set; }

@@ -69,6 +69,12 @@ public sealed class ProviderRegistry(
     public static async Task<(Provider Provider, string Model)?> FindServingAsync(StudioDbContext db, Guid workspaceId, string? model, CancellationToken ct)
     {
         var providers = await db.Providers.AsNoTracking().Where(p => p.WorkspaceId == workspaceId).OrderBy(p => p.Id).ToListAsync(ct);
+        return FindServing(providers, model);
+    }
+
+    /// <summary><see cref="FindServingAsync"/> over providers already read, oldest first.</summary>
+    public static (Provider Provider, string Model)? FindServing(IReadOnlyList<Provider> providers, string? model)
+    {
         if (model is null)
         {
             var fallback = providers.FirstOrDefault(p => p.DefaultModel is not null);

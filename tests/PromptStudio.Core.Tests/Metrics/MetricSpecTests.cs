@@ -46,7 +46,9 @@ public sealed class MetricSpecTests
     [InlineData("""[{"type":"exact_match","weight":101}]""", "evaluationMetrics[0].weight", "greater than 0 and at most 100")]
     [InlineData("""[{"type":"exact_match","weight":"1"}]""", "evaluationMetrics[0].weight", "greater than 0 and at most 100")]
     [InlineData("""[{"type":"exact_match","caseSensitive":"no"}]""", "evaluationMetrics[0].caseSensitive", "not a metric option of the right type")]
-    [InlineData("""[{"type":"exact_match","threshold":0.5}]""", "evaluationMetrics[0].threshold", "not a metric option of the right type")]
+    [InlineData("""[{"type":"exact_match","threshold":1.5}]""", "evaluationMetrics[0].threshold", "threshold must be between 0 and 1 (got 1.5).")]
+    [InlineData("""[{"type":"llm_judge","threshold":-0.1}]""", "evaluationMetrics[0].threshold", "threshold must be between 0 and 1 (got -0.1).")]
+    [InlineData("""[{"type":"exact_match","threshold":"high"}]""", "evaluationMetrics[0].threshold", "threshold must be a number between 0 and 1")]
     [InlineData("""[42]""", "evaluationMetrics[0]", "must be an object")]
     [InlineData("""{"type":"exact_match"}""", "evaluationMetrics", "non-empty array")]
     public void MetricList_IsRejected_NamingTheBadMetricAndField(string metricsJson, string field, string expected) =>
@@ -59,4 +61,19 @@ public sealed class MetricSpecTests
         Assert.Equal(
             ["regex", "exact_match", "regex_2", "regex_3"],
             MetricSpec.ReportNames([new(MetricSpec.Regex), new(MetricSpec.ExactMatch), new(MetricSpec.Regex), new(MetricSpec.Regex)]));
+
+    [Fact]
+    public void Threshold_IsParsed_AndDefaultsByMetricType()
+    {
+        var specs = Parse("""
+            [
+              { "type": "semantic_similarity", "threshold": 0.6 },
+              "exact_match", "contains", { "type": "regex", "pattern": "x" }, "json_valid", "llm_judge", "semantic_similarity"
+            ]
+            """);
+
+        Assert.Equal([0.6, 1.0, 1.0, 1.0, 1.0, 0.75, 0.8], specs.Select(s => s.PassThreshold));
+        Assert.Equal(0.6, specs[0].Threshold);
+        Assert.Null(specs[1].Threshold);
+    }
 }

@@ -42,6 +42,7 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<RunningJobs>();
         Services.AddJobEvents(configuration);
         Services.AddSingleton<JobService>();
+        Services.AddSingleton<JobEstimator>();
         Services.AddSingleton<PromptService>();
         Services.AddSingleton<DatasetService>();
         Services.AddSingleton<PromptStudio.Web.Auth.AuditLog>();

@@ -11,6 +11,9 @@ public static class Formats
 
     public static string Score(double? score) => score is { } s ? s.ToString("0.000", Invariant) : "—";
 
+    /// <summary>A share as a whole percentage: 0.75 is "75 %".</summary>
+    public static string Percent(double? share) => share is { } s ? s.ToString("0 %", Invariant) : "—";
+
     public static string Delta(double? delta) => delta is { } d ? d.ToString("+0.000;-0.000;±0.000", Invariant) : "—";
 
     public static string Money(decimal usd) => usd.ToString("$0.0000", Invariant);

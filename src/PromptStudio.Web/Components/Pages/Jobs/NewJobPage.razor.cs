@@ -151,6 +151,8 @@ public sealed partial class NewJobPage
 
     private static string Metric(int index, string option) => $"config.tuningParams.evaluationMetrics[{index}].{option}";
 
+    private static string DefaultThreshold(string type) => MetricSpec.DefaultThreshold(type).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+
     private void AddMetric()
     {
         _metrics.Add(new MetricRow { Type = MetricSpec.Contains, Weight = 1 });
@@ -190,6 +192,7 @@ public sealed partial class NewJobPage
     {
         public string Type { get; set; } = MetricSpec.ExactMatch;
         public double? Weight { get; set; }
+        public double? Threshold { get; set; }
         public string? Value { get; set; }
         public string? Pattern { get; set; }
 
@@ -197,6 +200,7 @@ public sealed partial class NewJobPage
         {
             var wire = new Dictionary<string, object> { ["type"] = Type };
             if (Weight is { } w) wire["weight"] = w;
+            if (Threshold is { } t) wire["threshold"] = t;
             if (Type == MetricSpec.Contains && !string.IsNullOrEmpty(Value)) wire["value"] = Value;
             if (Type == MetricSpec.Regex) wire["pattern"] = Pattern ?? "";
             return wire;

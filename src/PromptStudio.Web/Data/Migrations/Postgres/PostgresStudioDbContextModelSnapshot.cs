@@ -487,6 +487,9 @@ namespace PromptStudio.Web.Data.Migrations.Postgres
                     b.Property<double?>("Score")
                         .HasColumnType("double precision");
 
+                    b.Property<string>("Scorecard")
+                        .HasColumnType("text");
+
                     b.Property<string>("SystemPrompt")
                         .HasColumnType("text");
 

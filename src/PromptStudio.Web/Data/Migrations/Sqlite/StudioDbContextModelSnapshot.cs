@@ -453,6 +453,9 @@ namespace PromptStudio.Web.Data.Migrations.Sqlite
                     b.Property<double?>("Score")
                         .HasColumnType("REAL");
 
+                    b.Property<string>("Scorecard")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SystemPrompt")
                         .HasColumnType("TEXT");
 
