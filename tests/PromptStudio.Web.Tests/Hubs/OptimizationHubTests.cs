@@ -8,6 +8,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Hubs;
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class OptimizationHubTests : IAsyncLifetime
 {
     private readonly StudioFactory _factory = new();
