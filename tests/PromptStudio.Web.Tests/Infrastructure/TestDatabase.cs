@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -21,6 +22,9 @@ public static partial class TestDatabase
 
     public static bool IsPostgres => PostgresServer is not null;
 
+    /// <summary>The PostgreSQL databases this process created and has not dropped yet.</summary>
+    private static readonly ConcurrentDictionary<string, bool> Created = new(StringComparer.Ordinal);
+
     /// <summary>
     /// The settings that point an app at the database named by <paramref name="sqlitePath"/>; on PostgreSQL the
     /// database is created first if it does not exist yet.
@@ -40,6 +44,7 @@ public static partial class TestDatabase
                 using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
                 create.ExecuteNonQuery();
             }
+            Created[name] = true;
         }
         catch (NpgsqlException e)
         {
@@ -61,7 +66,9 @@ public static partial class TestDatabase
             }
             return;
         }
+        // Nothing to drop when the database was never made (the server did not answer): that error was already raised.
         var name = PostgresName(sqlitePath);
+        if (!Created.TryRemove(name, out _)) return;
         using (var connection = new NpgsqlConnection(server))
         {
             connection.Open();
