@@ -1,6 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using PromptStudio.Client;
+using PromptStudio.Core.Llm;
+using PromptStudio.Web.Data;
+using PromptStudio.Web.Providers;
 using PromptStudio.Web.Tests.Infrastructure;
 using Xunit;
 
@@ -197,7 +204,10 @@ public sealed class RealJobTests : FakeServerTestBase
         (await App.CreateClient().PostAsync($"/api/optimization/{job.Id}/cancel", null, Ct)).EnsureSuccessStatusCode();
     }
 
-    /// <summary>Starts a slow job and pauses it once some of its calls have been answered.</summary>
+    /// <summary>
+    /// Starts a slow job and pauses it once some of its calls have been answered; returns the calls whose answers
+    /// reached the app before it paused.
+    /// </summary>
     private async Task<(JobDto Job, HashSet<string> Answered, int Calls)> PauseMidEvaluationAsync()
     {
         Server.Script = call => ProvidersTestApp.CapitalsScript(call) with { Delay = TimeSpan.FromMilliseconds(150) };
@@ -207,7 +217,17 @@ public sealed class RealJobTests : FakeServerTestBase
         await Eventually.WaitAsync(() => Server.Answered.Count >= 2, TimeSpan.FromSeconds(20));
         (await App.CreateClient().PostAsync($"/api/optimization/{job.Id}/pause", null, Ct)).EnsureSuccessStatusCode();
         await App.WaitForJobAsync(job.Id, j => j.Status == "paused");
-        return (job, Server.Answered.Select(c => c.AllText).ToHashSet(), Server.Calls.Count);
+
+        // The server counts a call answered once it has written the reply, but a reply still on its way when the
+        // pause cancels the call never reaches the app, which then rightly asks again (the pause takes a few database
+        // round trips, longer on PostgreSQL). What the app did receive is in its cache.
+        await ((DbLlmResponseCache)App.Services.GetRequiredService<ILlmResponseCache>()).FlushAsync();
+        await using var db = await App.Services.GetRequiredService<IDbContextFactory<StudioDbContext>>().CreateDbContextAsync(Ct);
+        var received = (await db.LlmCache.Select(c => c.ResponseJson).ToListAsync(Ct))
+            .Select(json => JsonSerializer.Deserialize<ChatResponse>(json, AIJsonUtilities.DefaultOptions)!.Text).ToHashSet();
+        var answered = Server.Answered.Where(c => received.Contains(ProvidersTestApp.CapitalsScript(c).Content)).Select(c => c.AllText).ToHashSet();
+        Assert.NotEmpty(answered);
+        return (job, answered, Server.Calls.Count);
     }
 
     [Fact]
