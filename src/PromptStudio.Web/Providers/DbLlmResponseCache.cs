@@ -134,8 +134,9 @@ public sealed class DbLlmResponseCache(IDbContextFactory<StudioDbContext> dbFact
             parameters[0].Value = e.Key;
             parameters[1].Value = e.Model;
             parameters[2].Value = e.ResponseJson;
-            // The format EF Core's SQLite provider stores DateTime in, so the column reads back as UTC.
-            parameters[3].Value = e.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture);
+            // A UTC DateTime, not text: PostgreSQL refuses text for a timestamptz column (which made every batch fail
+            // there), and Microsoft.Data.Sqlite writes a DateTime in the text format EF Core's SQLite provider reads back.
+            parameters[3].Value = e.CreatedAt;
             await command.ExecuteNonQueryAsync();
         }
         await transaction.CommitAsync();

@@ -7,6 +7,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Api;
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class OptimizationApiTests : IAsyncLifetime
 {
     private readonly StudioFactory _factory = new();

@@ -11,6 +11,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Auth;
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class ApiKeyTests : IAsyncLifetime
 {
     private readonly StudioFactory _factory = new();
@@ -98,8 +99,10 @@ public sealed class ApiKeyTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Suites.DatabaseTrait, Suites.SqliteOnly)]
     public async Task TheDatabase_HoldsNoPlainKey()
     {
+        Assert.SkipWhen(TestDatabase.IsPostgres, "Reads the SQLite file itself.");
         var (key, _) = await CreateKeyAsync("write");
         await using (var db = await _factory.Service<IDbContextFactory<StudioDbContext>>().CreateDbContextAsync())
             await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);");

@@ -4,6 +4,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Auth;
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class AuthenticationTests : IAsyncLifetime
 {
     private readonly StudioFactory _factory = new();

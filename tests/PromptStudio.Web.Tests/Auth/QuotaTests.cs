@@ -7,6 +7,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Auth;
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class QuotaTests : IAsyncLifetime
 {
     private readonly StudioFactory _factory = new();
@@ -76,6 +77,7 @@ public sealed class QuotaTests : IAsyncLifetime
     }
 }
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class RateLimitTests
 {
     [Fact]

@@ -9,6 +9,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Auth;
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class WorkspaceIsolationTests(TeamFixture team) : IClassFixture<TeamFixture>
 {
     public static TheoryData<string, string> RoutesOfWorkspaceA => new()

@@ -7,8 +7,9 @@ using PromptStudio.Client;
 namespace PromptStudio.Web.Tests.Infrastructure;
 
 /// <summary>
-/// The real app on the test server with its own SQLite file. Pass a path to share one database between
-/// two hosts (the restart tests); the file is deleted when the owner of the path disposes it.
+/// The real app on the test server with its own database: a SQLite file, or a fresh PostgreSQL database when
+/// <see cref="TestDatabase.PostgresVariable"/> is set. Pass a path to share one database between two hosts (the
+/// restart tests); the database is deleted when the owner of the path disposes it.
 /// </summary>
 public sealed class StudioFactory(string? databasePath = null, int workers = 2, bool ownsDatabase = true, params (string Key, string Value)[] settings) : WebApplicationFactory<Program>
 {
@@ -17,7 +18,7 @@ public sealed class StudioFactory(string? databasePath = null, int workers = 2, 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Default", DatabasePath);
+        foreach (var (key, value) in TestDatabase.Settings(DatabasePath)) builder.UseSetting(key, value);
         builder.UseSetting("Jobs:MaxConcurrentJobs", workers.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Jobs:ControlTimeout", "00:00:20");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
@@ -63,12 +64,9 @@ public sealed class StudioFactory(string? databasePath = null, int workers = 2, 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        // Lets go of the file even when another host will reopen it.
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (!ownsDatabase) return;
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            try { File.Delete(DatabasePath + suffix); } catch (IOException) { }
-        }
+        if (ownsDatabase) TestDatabase.Delete(DatabasePath);
     }
 }
 

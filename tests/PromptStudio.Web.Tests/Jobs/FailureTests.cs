@@ -7,6 +7,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Jobs;
 
+[Trait(Suites.Trait, Suites.Engine)]
 public sealed class FailureTests
 {
     [Fact]
@@ -24,8 +25,9 @@ public sealed class FailureTests
         var healthy = await http.StartJobAsync(config: Configs.Fast(maxIterations: 2, seed: 2));
 
         // Break the queued job's data behind the API's back: its items lose the variable the prompt needs.
+        // (Quoted names: PostgreSQL folds unquoted ones to lower case.)
         await using (var db = await factory.Service<IDbContextFactory<StudioDbContext>>().CreateDbContextAsync())
-            await db.Database.ExecuteSqlRawAsync("UPDATE DatasetItems SET Input = {0} WHERE DatasetId = {1}", """{"other":"x"}""", dataset.Id);
+            await db.Database.ExecuteSqlRawAsync("""UPDATE "DatasetItems" SET "Input" = {0} WHERE "DatasetId" = {1}""", """{"other":"x"}""", dataset.Id);
         await http.PostAsync($"/api/optimization/{blocker.Id}/cancel", null);
 
         var failed = await http.WaitForJobAsync(doomed.Id, j => j.Status is "failed" or "completed");

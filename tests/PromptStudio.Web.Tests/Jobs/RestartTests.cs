@@ -5,6 +5,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Jobs;
 
+[Trait(Suites.Trait, Suites.Engine)]
 public sealed class RestartTests
 {
     [Fact]

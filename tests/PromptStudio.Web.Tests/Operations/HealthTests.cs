@@ -3,6 +3,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Operations;
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class HealthTests
 {
     [Theory]

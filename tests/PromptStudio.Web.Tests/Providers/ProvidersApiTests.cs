@@ -2,10 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using PromptStudio.Client;
+using PromptStudio.Web.Tests.Infrastructure;
 using Xunit;
 
 namespace PromptStudio.Web.Tests.Providers;
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class ProvidersApiTests : FakeServerTestBase
 {
     protected override FakeReply DefaultReply(FakeCall call) => new("pong");
@@ -35,8 +37,10 @@ public sealed class ProvidersApiTests : FakeServerTestBase
     }
 
     [Fact]
+    [Trait(Suites.DatabaseTrait, Suites.SqliteOnly)]
     public async Task ApiKey_IsNotInTheDatabaseFileInPlainText_ButReachesTheProvider()
     {
+        Assert.SkipWhen(TestDatabase.IsPostgres, "Reads the SQLite file itself.");
         await App.CreateProviderAsync(Server);
         (await App.CreateClient().PostAsync("/api/providers/1/test", null, Ct)).EnsureSuccessStatusCode();
 

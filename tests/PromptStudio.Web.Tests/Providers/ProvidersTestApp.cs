@@ -12,7 +12,7 @@ using PromptStudio.Web.Data;
 namespace PromptStudio.Web.Tests.Providers;
 
 /// <summary>
-/// The real app on a temp SQLite file, with private networks allowed (so it can reach the fake server on
+/// The real app on a temp SQLite file (or PostgreSQL database, see <see cref="Infrastructure.TestDatabase"/>), with private networks allowed (so it can reach the fake server on
 /// 127.0.0.1) and fast retries, plus helpers that go through the HTTP API like a client would.
 /// </summary>
 public sealed class ProvidersTestApp : WebApplicationFactory<Program>
@@ -66,7 +66,7 @@ public sealed class ProvidersTestApp : WebApplicationFactory<Program>
     {
         // Not Development: the API tests need no static web assets.
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Default", DatabasePath);
+        foreach (var (key, value) in Infrastructure.TestDatabase.Settings(DatabasePath)) builder.UseSetting(key, value);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
     }
 
@@ -144,6 +144,7 @@ public sealed class ProvidersTestApp : WebApplicationFactory<Program>
         base.Dispose(disposing);
         SqliteConnection.ClearAllPools();
         if (KeepData) return;
+        if (Infrastructure.TestDatabase.IsPostgres) Infrastructure.TestDatabase.Delete(DatabasePath);
         try { Directory.Delete(_dir, recursive: true); }
         catch (IOException) { }
     }

@@ -1,11 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using PromptStudio.Client;
+using PromptStudio.Web.Tests.Infrastructure;
 using Xunit;
 
 namespace PromptStudio.Web.Tests.Providers;
 
 /// <summary>Non-dryRun jobs through the real API, workers, LLM pipeline and an OpenAI-compatible fake server.</summary>
+[Trait(Suites.Trait, Suites.Engine)]
 public sealed class RealJobTests : FakeServerTestBase
 {
     protected override FakeReply DefaultReply(FakeCall call) => ProvidersTestApp.CapitalsScript(call);
