@@ -92,15 +92,15 @@ var loadAfter = LoadAverage();
 foreach (var (method, count) in JitLog.Methods.OrderByDescending(kv => kv.Value).Take(60)) Console.WriteLine($"jit {count,5} {method}");
 
 var table = new StringBuilder()
-    .AppendLine("| c | loop | limit ⌈N/c⌉·L | span seen by server (median) | span / limit: median (min–max) | CPU per item: median (min–max) | allocated per item | managed heap, peak | working set, peak | server: mean answer time, CPU per request |")
-    .AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    .AppendLine("| c | loop | limit ⌈N/c⌉·L | span seen by server (median) | span / limit: median (min–max) | span / ⌈N/c⌉·A | CPU per item: median (min–max) | voluntary context switches per item | allocated per item | managed heap, peak | working set, peak | server: mean answer time A, CPU per request |")
+    .AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var group in runs.GroupBy(r => (r.C, r.Loop)))
 {
     var g = group.ToList();
     var (c, loop) = group.Key;
     var limit = Math.Ceiling(items / (double)c) * latency.TotalMilliseconds;
     table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {c} | {loop} | {limit / 1000:0.000} s | {Median(g, r => r.SpanMs) / 1000:0.000} s | **{Median(g, r => r.SpanMs) / limit:0.000}×** ({g.Min(r => r.SpanMs) / limit:0.000}–{g.Max(r => r.SpanMs) / limit:0.000}) | **{Median(g, r => r.CpuMsPerItem):0.000} ms** ({g.Min(r => r.CpuMsPerItem):0.000}–{g.Max(r => r.CpuMsPerItem):0.000}) | {Median(g, r => r.AllocatedPerItem) / 1024:0.0} KB | {g.Max(r => r.PeakHeapBytes) / 1024 / 1024:0} MB | {g.Max(r => r.PeakWorkingSetBytes) / 1024 / 1024:0} MB | {Median(g, r => r.ServerMeanAnswerMs):0.00} ms, {Median(g, r => r.ServerCpuMsPerRequest):0.000} ms |"));
+        $"| {c} | {loop} | {limit / 1000:0.000} s | {Median(g, r => r.SpanMs) / 1000:0.000} s | **{Median(g, r => r.SpanMs) / limit:0.000}×** ({g.Min(r => r.SpanMs) / limit:0.000}–{g.Max(r => r.SpanMs) / limit:0.000}) | {Median(g, r => r.SpanMs / (Math.Ceiling(items / (double)c) * r.ServerMeanAnswerMs)):0.000}× | **{Median(g, r => r.CpuMsPerItem):0.000} ms** ({g.Min(r => r.CpuMsPerItem):0.000}–{g.Max(r => r.CpuMsPerItem):0.000}) | {Median(g, r => r.SwitchesPerItem):0.0} | {Median(g, r => r.AllocatedPerItem) / 1024:0.0} KB | {g.Max(r => r.PeakHeapBytes) / 1024 / 1024:0} MB | {g.Max(r => r.PeakWorkingSetBytes) / 1024 / 1024:0} MB | {Median(g, r => r.ServerMeanAnswerMs):0.00} ms, {Median(g, r => r.ServerCpuMsPerRequest):0.000} ms |"));
 }
 Console.WriteLine(table);
 Console.WriteLine($"load average before {loadBefore}, after {loadAfter}; working set at the end {Environment.WorkingSet / 1024 / 1024} MB");
@@ -208,7 +208,7 @@ async Task<Run?> MeasureAsync(int n, int c, Func<Task> run, string name, bool wa
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"c={c,-3} {name,-32} span {stats.SpanMs / 1000:0.000} s = {stats.SpanMs / limit:0.000}× limit; CPU {cpuPerItem:0.000} ms/item  (JIT {jitted} methods, {jitMs:0} ms), {switchesPerItem:0.0} voluntary context switches/item; {allocPerItem / 1024:0.0} KB/item; heap peak {peakHeap / 1024 / 1024} MB, working set peak {peakWorkingSet / 1024 / 1024} MB; " +
         $"server: answer {stats.MeanAnswerMs:0.00} ms, CPU {stats.CpuMs / n:0.000} ms/request, max in flight {stats.MaxInFlight}; load {LoadAverage()}"));
-    return new Run(c, name, stats.SpanMs, cpuPerItem, allocPerItem, peakHeap, peakWorkingSet, stats.MeanAnswerMs, stats.CpuMs / n);
+    return new Run(c, name, stats.SpanMs, cpuPerItem, switchesPerItem, allocPerItem, peakHeap, peakWorkingSet, stats.MeanAnswerMs, stats.CpuMs / n);
 }
 
 static void InterlockedMax(ref long target, long value)
@@ -303,5 +303,5 @@ internal struct RUsage
 
 internal sealed record Stats(int Count, double SpanMs, int MaxInFlight, double MeanAnswerMs, double CpuMs);
 
-internal sealed record Run(int C, string Loop, double SpanMs, double CpuMsPerItem, double AllocatedPerItem, long PeakHeapBytes, long PeakWorkingSetBytes, double ServerMeanAnswerMs, double ServerCpuMsPerRequest);
+internal sealed record Run(int C, string Loop, double SpanMs, double CpuMsPerItem, double SwitchesPerItem, double AllocatedPerItem, long PeakHeapBytes, long PeakWorkingSetBytes, double ServerMeanAnswerMs, double ServerCpuMsPerRequest);
 
