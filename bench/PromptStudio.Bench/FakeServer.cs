@@ -9,14 +9,17 @@ namespace PromptStudio.Bench;
 
 /// <summary>
 /// The OpenAI-compatible server of the benchmark, run in its own process so that its CPU is not counted as
-/// the engine's. Every answer takes exactly the fixed latency; <c>/stats</c> reports the span from the first
-/// request's arrival to the last answer, and the most requests in flight.
+/// the engine's. Every answer takes the fixed latency (as exactly as a timer allows); <c>/stats</c> reports the
+/// span from the first request's arrival to the last answer, the most requests in flight, the mean time from a
+/// request's arrival to its answer (the latency the server really gave) and the server's own CPU since
+/// <c>/reset</c>.
 /// </summary>
 internal static class FakeServer
 {
     private static readonly Lock Gate = new();
-    private static long _first, _last;
+    private static long _first, _last, _handling;
     private static int _count, _inFlight, _maxInFlight;
+    private static TimeSpan _cpuAtReset;
 
     public static async Task RunAsync(int port, TimeSpan latency)
     {
@@ -50,15 +53,33 @@ internal static class FakeServer
             {
                 _inFlight--;
                 _last = Stopwatch.GetTimestamp();
+                _handling += _last - start;
             }
         });
         app.MapGet("/stats", () =>
         {
-            lock (Gate) return Results.Json(new { count = _count, spanMs = _count == 0 ? 0 : Stopwatch.GetElapsedTime(_first, _last).TotalMilliseconds, maxInFlight = _maxInFlight });
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            lock (Gate)
+            {
+                return Results.Json(new
+                {
+                    count = _count,
+                    spanMs = _count == 0 ? 0 : Stopwatch.GetElapsedTime(_first, _last).TotalMilliseconds,
+                    maxInFlight = _maxInFlight,
+                    meanAnswerMs = _count == 0 ? 0 : Stopwatch.GetElapsedTime(0, _handling).TotalMilliseconds / _count,
+                    cpuMs = (cpu - _cpuAtReset).TotalMilliseconds,
+                });
+            }
         });
         app.MapPost("/reset", () =>
         {
-            lock (Gate) _count = _maxInFlight = 0;
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            lock (Gate)
+            {
+                _count = _maxInFlight = 0;
+                _handling = 0;
+                _cpuAtReset = cpu;
+            }
             return Results.Ok();
         });
         await app.RunAsync();

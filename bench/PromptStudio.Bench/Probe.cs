@@ -20,6 +20,22 @@ internal static class Probe
     public static async Task RunAsync(ILlmResponseCache cache)
     {
         ChatMessage[] messages = [new(ChatRole.System, "You label numbers."), new(ChatRole.User, "Is 7919 even or odd? Answer with one word. Item 1.")];
+        // The parts alone.
+        var options = new ChatOptions { ModelId = "bench" };
+        await TimeAsync("cache key", _ => Task.FromResult(PersistentCachingChatClient.Key("provider:1", messages, options)));
+        await TimeAsync("cache lookup, miss", i => cache.GetAsync($"{i:x64}", CancellationToken.None));
+        var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, "odd")) { Usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 1 }, ModelId = "bench", ResponseId = "x" };
+        var json = System.Text.Json.JsonSerializer.Serialize(response, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse)));
+        await TimeAsync("response to JSON", _ => Task.FromResult(System.Text.Json.JsonSerializer.Serialize(response, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse)))));
+        await TimeAsync("cache store (write-behind)", async i => { await cache.SetAsync($"{i + 100_000:x64}", "bench", json, CancellationToken.None); return 0; });
+        await TimeAsync("cache lookup, hit", i => cache.GetAsync($"{i + 100_000:x64}", CancellationToken.None));
+        var template = "Is {{n}} even or odd? Answer with one word. Item {{id}}.";
+        var values = new Dictionary<string, string> { ["n"] = "7919", ["id"] = "1" };
+        await TimeAsync("render", _ => Task.FromResult(PromptTemplate.Render(template, values)));
+        var scorer = new MetricScorer([MetricSpec.Default]);
+        var item = new EvalItem(1, null, values, "odd");
+        await TimeAsync("score", _ => scorer.ScoreAsync("odd", item, CancellationToken.None));
+
         var client = new HttpClient(new Canned());
         var sdk = new OpenAIClient(new ApiKeyCredential("k"), new OpenAIClientOptions { Endpoint = new Uri("http://x/v1"), Transport = new HttpClientPipelineTransport(client) }).GetChatClient("bench");
         await TimeAsync("OpenAI SDK alone", _ => sdk.CompleteChatAsync([new OpenAI.Chat.SystemChatMessage("You label numbers."), new OpenAI.Chat.UserChatMessage("Is 7919 even or odd?")]));

@@ -19,8 +19,12 @@ internal sealed class ModelPinningChatClient(IChatClient inner, string model) : 
     public override Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        options = options?.Clone() ?? new ChatOptions();
-        options.ModelId = model;
+        // The caller's options are never changed; a copy only when the model is not the pinned one already.
+        if (options is null || !string.Equals(options.ModelId, model, StringComparison.Ordinal))
+        {
+            options = options?.Clone() ?? new ChatOptions();
+            options.ModelId = model;
+        }
         return base.GetResponseAsync(messages, options, cancellationToken);
     }
 }

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 
@@ -22,6 +22,8 @@ public sealed class PersistentCachingChatClient(IChatClient inner, ILlmResponseC
 {
     public const string CacheHitProperty = "promptstudio.cache_hit";
 
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResponseJson = AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse));
+
     public override async Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -29,7 +31,7 @@ public sealed class PersistentCachingChatClient(IChatClient inner, ILlmResponseC
         var key = Key(scope, list, options);
         if (await cache.GetAsync(key, cancellationToken) is { } json)
         {
-            var cached = JsonSerializer.Deserialize(json, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse))) as ChatResponse;
+            var cached = JsonSerializer.Deserialize(json, ResponseJson) as ChatResponse;
             if (cached is not null)
             {
                 (cached.AdditionalProperties ??= [])[CacheHitProperty] = true;
@@ -38,33 +40,74 @@ public sealed class PersistentCachingChatClient(IChatClient inner, ILlmResponseC
         }
 
         var response = await base.GetResponseAsync(list, options, cancellationToken);
-        var stored = JsonSerializer.Serialize(response, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(ChatResponse)));
+        var stored = JsonSerializer.Serialize(response, ResponseJson);
         // Durability point: once written, this answer is never paid for again.
         await cache.SetAsync(key, options?.ModelId ?? "", stored, CancellationToken.None);
         return response;
     }
 
     /// <summary>SHA-256 over the provider, the model, the parameters that change an answer and the rendered messages.</summary>
+    /// <remarks>
+    /// The key is stored with every cached answer, so its bytes are a contract: they are those of
+    /// <c>JsonSerializer.Serialize(new { scope, model, temperature, topP, maxOutputTokens, seed, stop, format,
+    /// messages = [{ role, text }] })</c> with the default options, written here by hand into a reused buffer
+    /// because this runs once per call (a test holds it to the serializer's output).
+    /// </remarks>
     public static string Key(string scope, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
-        var payload = new
+        var buffer = t_keyBuffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var json = t_keyWriter;
+        if (json is null) t_keyWriter = json = new Utf8JsonWriter(buffer);
+        else json.Reset(buffer);
+
+        json.WriteStartObject();
+        json.WriteString("scope", scope);
+        json.WriteString("model", options?.ModelId);
+        WriteNumber(json, "temperature", options?.Temperature);
+        WriteNumber(json, "topP", options?.TopP);
+        if (options?.MaxOutputTokens is { } maxOutputTokens) json.WriteNumber("maxOutputTokens", maxOutputTokens);
+        else json.WriteNull("maxOutputTokens");
+        if (options?.Seed is { } seed) json.WriteNumber("seed", seed);
+        else json.WriteNull("seed");
+        if (options?.StopSequences is { } stop)
         {
-            scope,
-            model = options?.ModelId,
-            temperature = options?.Temperature,
-            topP = options?.TopP,
-            maxOutputTokens = options?.MaxOutputTokens,
-            seed = options?.Seed,
-            stop = options?.StopSequences,
-            format = options?.ResponseFormat switch
-            {
-                null => null,
-                ChatResponseFormatJson json => "json:" + json.Schema?.GetRawText(),
-                _ => "text",
-            },
-            messages = messages.Select(m => new { role = m.Role.Value, text = m.Text }),
-        };
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(payload)));
-        return Convert.ToHexStringLower(bytes);
+            json.WriteStartArray("stop");
+            foreach (var s in stop) json.WriteStringValue(s);
+            json.WriteEndArray();
+        }
+        else json.WriteNull("stop");
+        json.WriteString("format", options?.ResponseFormat switch
+        {
+            null => null,
+            ChatResponseFormatJson format => "json:" + format.Schema?.GetRawText(),
+            _ => "text",
+        });
+        json.WriteStartArray("messages");
+        foreach (var m in messages)
+        {
+            json.WriteStartObject();
+            json.WriteString("role", m.Role.Value);
+            json.WriteString("text", m.Text);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.Flush();
+
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(buffer.WrittenSpan, hash);
+        // A rare huge prompt should not keep its buffer alive on this thread.
+        if (buffer.Capacity > 64 * 1024) t_keyBuffer = null;
+        return Convert.ToHexStringLower(hash);
     }
+
+    private static void WriteNumber(Utf8JsonWriter json, string name, float? value)
+    {
+        if (value is { } v) json.WriteNumber(name, v);
+        else json.WriteNull(name);
+    }
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_keyBuffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_keyWriter;
 }

@@ -31,10 +31,11 @@ public static partial class PromptTemplate
     public static string Render(string template, IReadOnlyDictionary<string, string> values)
     {
         ArgumentNullException.ThrowIfNull(template);
-        var missing = ExtractVariables(template).FirstOrDefault(v => !values.ContainsKey(v));
-        if (missing is not null) throw new MissingVariableException(missing);
-
-        return Placeholder().Replace(template, m => values[m.Groups[1].Value]);
+        // One pass (this runs for every item of every evaluation): the first placeholder without a value, in
+        // order of appearance, is the one the error names.
+        if (!template.Contains("{{", StringComparison.Ordinal)) return template;
+        return Placeholder().Replace(template, m =>
+            values.TryGetValue(m.Groups[1].Value, out var value) ? value : throw new MissingVariableException(m.Groups[1].Value));
     }
 
     /// <summary>Variables that <paramref name="candidate"/> drops or invents compared with <paramref name="original"/>.</summary>

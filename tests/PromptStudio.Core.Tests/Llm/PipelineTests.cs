@@ -44,6 +44,51 @@ public sealed class PipelineTests
         Assert.NotEqual(key, PersistentCachingChatClient.Key("provider:1", [new(ChatRole.User, "s"), new(ChatRole.User, "u")], new ChatOptions { ModelId = "m" }));
     }
 
+    public static TheoryData<ChatOptions?, string> KeyCases() => new()
+    {
+        { null, "plain" },
+        { new ChatOptions { ModelId = "m" }, "plain" },
+        { new ChatOptions { ModelId = "m", Temperature = 0.7f, TopP = 0.95f, MaxOutputTokens = 256, Seed = 42 }, "plain" },
+        { new ChatOptions { ModelId = "m", Temperature = 1e-7f, StopSequences = ["\n", "</end>"] }, "plain" },
+        { new ChatOptions { ModelId = "m", ResponseFormat = ChatResponseFormat.Text }, "plain" },
+        { new ChatOptions { ModelId = "m", ResponseFormat = ChatResponseFormat.Json }, "plain" },
+        { new ChatOptions { ModelId = "m", ResponseFormat = ChatResponseFormat.ForJsonSchema(System.Text.Json.JsonDocument.Parse("""{"type":"object","properties":{"a":{"type":"string"}}}""").RootElement, "s") }, "plain" },
+        { new ChatOptions { ModelId = "m" }, "héllo — 日本 😀 <b>&'\"\\ \t" },
+    };
+
+    [Theory]
+    [MemberData(nameof(KeyCases))]
+    public void CacheKey_IsTheSameHashAsTheStoredKeysOfEarlierVersions(ChatOptions? options, string text)
+    {
+        ChatMessage[] messages = [new(ChatRole.System, "s"), new(ChatRole.User, [new TextContent(text), new TextContent(" and more")])];
+
+        Assert.Equal(ReferenceKey("provider:1", messages, options), PersistentCachingChatClient.Key("provider:1", messages, options));
+    }
+
+    /// <summary>How keys were computed when the cache was introduced: stored keys must keep hitting.</summary>
+    private static string ReferenceKey(string scope, IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        var payload = new
+        {
+            scope,
+            model = options?.ModelId,
+            temperature = options?.Temperature,
+            topP = options?.TopP,
+            maxOutputTokens = options?.MaxOutputTokens,
+            seed = options?.Seed,
+            stop = options?.StopSequences,
+            format = options?.ResponseFormat switch
+            {
+                null => null,
+                ChatResponseFormatJson json => "json:" + json.Schema?.GetRawText(),
+                _ => "text",
+            },
+            messages = messages.Select(m => new { role = m.Role.Value, text = m.Text }),
+        };
+        var bytes = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(payload)));
+        return Convert.ToHexStringLower(bytes);
+    }
+
     [Fact]
     public void UsageMeter_RefusesCallsOnceTheCostLimitIsReached_CountingWhatWasSpentBeforeAResume()
     {
