@@ -130,6 +130,11 @@ public sealed class Cluster : IAsyncDisposable
         return rows;
     }
 
+    /// <summary>Sessions of the nodes that sit in an open transaction right now (and keep its row locks).</summary>
+    public async Task<long> IdleTransactionsAsync() =>
+        (await QueryAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()",
+            r => r.GetInt64(0)))[0];
+
     public async Task<JobRow> WaitForJobAsync(Guid id, Func<JobRow, bool> condition, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
