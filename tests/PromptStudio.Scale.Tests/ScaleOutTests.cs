@@ -21,21 +21,18 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
     {
         await using var cluster = await Cluster.StartAsync();
         var job = await cluster.StartJobAsync(cluster["node-a"], maxIterations: 6, latencyMs: 20);
-        var owner = await OwnerAsync(cluster, job.Id);
+        var owner = await cluster.OwnerAsync(job.Id);
         var watcher = cluster.Other(owner);
 
-        await using var hub = await cluster.ConnectHubAsync(watcher);
-        var received = new ConcurrentQueue<(JobEventDto Event, DateTime At)>();
-        hub.On<JobEventDto>("JobEvent", e => received.Enqueue((e, DateTime.UtcNow)));
-        await hub.InvokeAsync("Subscribe", job.Id, 0L);
+        await using var follower = await Follower.StartAsync(cluster, watcher, job.Id);
 
         var done = await cluster.WaitForJobAsync(job.Id, j => j.Status == "completed", TimeSpan.FromSeconds(90));
-        await Eventually(() => received.Count >= done.LastEventId, TimeSpan.FromSeconds(10), () => $"{received.Count} of {done.LastEventId} events on {watcher.Name}");
+        await follower.WaitForAsync(done.LastEventId, TimeSpan.FromSeconds(10), cluster.Logs);
 
-        Assert.Equal(Enumerable.Range(1, (int)done.LastEventId).Select(i => (long)i), received.Select(r => r.Event.Id));
-        Assert.Equal("job_complete", received.Last().Event.Type);
+        Assert.Equal(Enumerable.Range(1, (int)done.LastEventId).Select(i => (long)i), follower.Ids);
+        Assert.Equal("job_complete", follower.Received.Last().Event.Type);
         // Delivery delay across nodes, for docs/benchmarks.md: stored-at on the owner to received-at on the other node's client.
-        var live = received.Where(r => r.At > r.Event.Timestamp).Select(r => (r.At - r.Event.Timestamp).TotalMilliseconds).Order().ToList();
+        var live = follower.Received.Where(r => r.At > r.Event.Timestamp).Select(r => (r.At - r.Event.Timestamp).TotalMilliseconds).Order().ToList();
         output.WriteLine($"cross-node delay over {live.Count} events: median {live[live.Count / 2]:0.0} ms, p95 {live[(int)(live.Count * 0.95)]:0.0} ms (owner {owner.Name}, client {watcher.Name})");
     }
 
@@ -45,7 +42,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         await using var cluster = await Cluster.StartAsync();
         var job = await cluster.StartJobAsync(cluster["node-a"], maxIterations: 8, latencyMs: 30);
         await cluster.WaitForJobAsync(job.Id, j => j.CompletedIterations >= 2, TimeSpan.FromSeconds(60));
-        var owner = await OwnerAsync(cluster, job.Id);
+        var owner = await cluster.OwnerAsync(job.Id);
         var survivor = cluster.Other(owner);
 
         owner.KillHard();
@@ -63,7 +60,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         await using var cluster = await Cluster.StartAsync();
         var job = await cluster.StartJobAsync(cluster["node-a"], maxIterations: 10, latencyMs: 30);
         await cluster.WaitForJobAsync(job.Id, j => j.CompletedIterations >= 2, TimeSpan.FromSeconds(60));
-        var owner = await OwnerAsync(cluster, job.Id);
+        var owner = await cluster.OwnerAsync(job.Id);
         var other = cluster.Other(owner);
 
         owner.Signal("STOP");
@@ -80,7 +77,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         owner.Signal("CONT");
 
         await AssertCompletesLikeAReferenceRunAsync(cluster, other, job.Id, maxIterations: 10, latencyMs: 30);
-        await Eventually(() => owner.Output.Contains("was lost to another worker", StringComparison.Ordinal) || owner.Output.Contains("taken over by another worker", StringComparison.Ordinal),
+        await Wait.UntilAsync(() => owner.Output.Contains("was lost to another worker", StringComparison.Ordinal) || owner.Output.Contains("taken over by another worker", StringComparison.Ordinal),
             TimeSpan.FromSeconds(10), () => $"the old owner never noticed it was fenced off:\n{owner.Output}");
         Assert.False(owner.HasExited);
     }
@@ -99,7 +96,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         await using var cluster = await Cluster.StartAsync(lease: longLease);
         var job = await cluster.StartJobAsync(cluster["node-a"], maxIterations: 8, latencyMs: 30);
         await cluster.WaitForJobAsync(job.Id, j => j.CompletedIterations >= 2, TimeSpan.FromSeconds(60));
-        var owner = await OwnerAsync(cluster, job.Id);
+        var owner = await cluster.OwnerAsync(job.Id);
         var other = cluster.Other(owner);
 
         owner.Signal("TERM");
@@ -120,7 +117,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         var ids = new List<Guid>();
         for (var i = 0; i < count; i++) ids.Add((await cluster.StartJobAsync(cluster.Nodes[i % 2], maxIterations: 1, latencyMs: 0, seed: i)).Id);
 
-        await Eventually(async () => (await cluster.QueryAsync("""SELECT count(*) FROM "Jobs" WHERE "Status" = 'completed'""", r => r.GetInt64(0)))[0] == count,
+        await Wait.UntilAsync(async () => (await cluster.QueryAsync("""SELECT count(*) FROM "Jobs" WHERE "Status" = 'completed'""", r => r.GetInt64(0)))[0] == count,
             TimeSpan.FromSeconds(180), () => "not all jobs completed\n" + cluster.Logs());
         output.WriteLine($"{count} dryRun jobs through 2 nodes in {clock.Elapsed.TotalSeconds:0.0} s: {count / clock.Elapsed.TotalMinutes:0} jobs/minute");
 
@@ -133,13 +130,6 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         var perNode = starts.GroupBy(s => s.Node).ToDictionary(g => g.Key!, g => g.Count());
         output.WriteLine("claims per node: " + string.Join(", ", perNode.Select(kv => $"{kv.Key} {kv.Value}")));
         Assert.Equal(2, perNode.Count);
-    }
-
-    /// <summary>The node whose lease the job is under, once a worker has claimed it.</summary>
-    private static async Task<Node> OwnerAsync(Cluster cluster, Guid jobId)
-    {
-        var job = await cluster.WaitForJobAsync(jobId, j => j.LeaseOwner is not null, TimeSpan.FromSeconds(30));
-        return cluster[job.LeaseOwner!];
     }
 
     /// <summary>
@@ -168,18 +158,5 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         var expected = await cluster.WaitForJobAsync(reference.Id, j => j.Status == "completed", TimeSpan.FromSeconds(120));
         Assert.Equal((expected.CompletedIterations, expected.LlmCalls, expected.InputTokens, expected.OutputTokens, expected.BestScore),
             (done.CompletedIterations, done.LlmCalls, done.InputTokens, done.OutputTokens, done.BestScore));
-    }
-
-    private static Task Eventually(Func<bool> condition, TimeSpan timeout, Func<string> describe) =>
-        Eventually(() => Task.FromResult(condition()), timeout, describe);
-
-    private static async Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Not within {timeout.TotalSeconds:0}s: {describe()}");
-            await Task.Delay(25);
-        }
     }
 }

@@ -22,6 +22,7 @@ namespace PromptStudio.Web.Jobs;
 public sealed class JobRunner(
     IDbContextFactory<StudioDbContext> dbFactory,
     JobService jobs,
+    JobQueue queue,
     RunningJobs running,
     IOptions<JobsOptions> options,
     TimeProvider time,
@@ -39,13 +40,14 @@ public sealed class JobRunner(
         var heartbeat = HeartbeatAsync(job.Id, job.LeaseVersion, cts, heartbeatStop.Token);
         // One writer for the whole run, so events it buffered are written (in order, without gaps) however the run ends.
         var writer = Writer(job);
+        var handBack = false;
         try
         {
             await RunClaimedAsync(writer, cts.Token);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            await StopAsync(writer, stoppingToken.IsCancellationRequested);
+            handBack = await StopAsync(writer, stoppingToken.IsCancellationRequested);
         }
         catch (LeaseLostException e)
         {
@@ -58,10 +60,12 @@ public sealed class JobRunner(
         }
         finally
         {
-            running.Remove(jobId);
+            running.Remove(jobId, cts);
             await heartbeatStop.CancelAsync();
             await heartbeat;
         }
+        // Offered to the workers again only once this run is gone.
+        if (handBack) queue.Enqueue(jobId);
     }
 
     /// <summary>
@@ -231,14 +235,18 @@ public sealed class JobRunner(
         });
     }
 
-    /// <summary>The job's token was tripped: carry out the user's pause or cancel, or at shutdown hand the job back.</summary>
-    private async Task StopAsync(CheckpointWriter writer, bool shuttingDown)
+    /// <summary>
+    /// The job's token was tripped: carry out the user's pause or cancel, or at shutdown hand the job back. True when
+    /// the job was tripped without a request and still held: it should run on.
+    /// </summary>
+    private async Task<bool> StopAsync(CheckpointWriter writer, bool shuttingDown)
     {
         var job = writer.Job;
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         var requested = await db.Jobs.Where(j => j.Id == job.Id).Select(j => j.RequestedAction).FirstAsync();
         var now = time.GetUtcNow().UtcDateTime;
         writer.ReleaseLease();
+        var handBack = false;
         if (requested == JobAction.Cancel.ToWire())
         {
             job.Cancel(now);
@@ -249,20 +257,23 @@ public sealed class JobRunner(
             job.Apply(JobAction.Pause, now);
             writer.Event(JobEventTypes.JobPaused, job.CurrentIteration, "lifecycle", new { requestedBy = "user", completedIterations = job.CompletedIterations, bestScore = job.BestScore });
         }
-        else if (!shuttingDown)
+        else
         {
-            // Interrupted without a request (the lease was lost or the request was withdrawn): leave the job as it is.
-            return;
+            handBack = !shuttingDown;
         }
 
         // Durability point: at shutdown the job stays running with no owner, so the next start resumes it after its last checkpoint.
         try
         {
             await writer.FlushAsync(CancellationToken.None);
+            // Tripped without a request: a control signal that outlived its request (delivered late through Redis), or
+            // a request withdrawn. The lease was still ours (the write went through), so the job runs on.
+            return handBack;
         }
         catch (LeaseLostException e)
         {
             logger.LogWarning("{Message}", e.Message);
+            return false;
         }
     }
 

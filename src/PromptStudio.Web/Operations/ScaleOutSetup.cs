@@ -1,25 +1,29 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using PromptStudio.Core.Llm;
 using PromptStudio.Web.Jobs;
+using PromptStudio.Web.Providers;
 using StackExchange.Redis;
 
 namespace PromptStudio.Web.Operations;
 
 /// <summary>
-/// <c>ConnectionStrings:Redis</c> turns one node into one of several: job events travel through Redis pub/sub
-/// and SignalR hub groups through its Redis backplane. Absent, everything stays in-process (one node).
+/// <c>ConnectionStrings:Redis</c> turns one node into one of several: job events and pause/cancel signals travel
+/// through Redis pub/sub, SignalR hub groups through its Redis backplane, and the API request limits and each
+/// provider's limits are kept in Redis for all nodes together. Absent, everything stays in-process (one node).
 /// </summary>
 public static class ScaleOutSetup
 {
     public static string? RedisConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString("Redis") is { Length: > 0 } redis ? redis : null;
 
-    public static IServiceCollection AddJobEvents(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddScaleOut(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<JobEventBus>();
         if (RedisConnectionString(configuration) is not { } redis)
         {
             services.AddSingleton<IJobEventPublisher>(sp => sp.GetRequiredService<JobEventBus>());
+            services.AddSingleton<IJobControl, LocalJobControl>();
             return services;
         }
 
@@ -30,6 +34,10 @@ public static class ScaleOutSetup
         services.AddSingleton<RedisJobEventPublisher>();
         services.AddSingleton<IJobEventPublisher>(sp => sp.GetRequiredService<RedisJobEventPublisher>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisJobEventPublisher>());
+        services.AddSingleton<RedisJobControl>();
+        services.AddSingleton<IJobControl>(sp => sp.GetRequiredService<RedisJobControl>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisJobControl>());
+        services.AddSingleton<ISharedProviderLimits, RedisProviderLimits>();
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.Ready]);
         return services;
     }
