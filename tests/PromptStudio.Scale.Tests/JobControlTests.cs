@@ -19,22 +19,12 @@ public sealed class JobControlTests(ITestOutputHelper output)
     {
         await using var cluster = await Cluster.StartAsync(lease: TimeSpan.FromSeconds(30));
         var job = await cluster.StartJobAsync(cluster["node-a"], maxIterations: 100, latencyMs: 30);
-        var pauses = new List<double>();
         // What goes over the control channel: the asking node's signal to the owner.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(Servers.Redis);
         var signals = new ConcurrentQueue<string>();
         await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal("promptstudio:job-control"), (_, message) => signals.Enqueue(message.ToString()));
 
-        for (var round = 0; round < 5; round++)
-        {
-            await cluster.WaitForJobAsync(job.Id, j => j.Status == "running" && j.LeaseOwner is not null, TimeSpan.FromSeconds(30));
-            var owner = await cluster.OwnerAsync(job.Id);
-            var clock = Stopwatch.StartNew();
-            var paused = await cluster.ControlAsync(cluster.Other(owner), job.Id, "pause");
-            pauses.Add(clock.Elapsed.TotalMilliseconds);
-            Assert.Equal("paused", paused.Status);
-            await cluster.ControlAsync(cluster.Other(owner), job.Id, "resume");
-        }
+        var pauses = await cluster.PauseAcrossNodesAsync(job.Id, rounds: 5);
 
         await cluster.WaitForJobAsync(job.Id, j => j.Status == "running" && j.LeaseOwner is not null, TimeSpan.FromSeconds(30));
         var holder = await cluster.OwnerAsync(job.Id);

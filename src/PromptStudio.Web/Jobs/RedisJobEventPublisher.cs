@@ -47,6 +47,9 @@ public sealed class RedisJobEventPublisher(
 
     private void Send(Message message)
     {
+        // While Redis is down a message would wait in the client's backlog and arrive late, after the re-announcement
+        // that fills the gap anyway: drop it instead.
+        if (!redis.IsConnected) return;
         try
         {
             // Fire and forget keeps the worker off the network; one connection keeps the messages in order.
@@ -85,16 +88,15 @@ public sealed class RedisJobEventPublisher(
         if (_queue is not null) await _queue.UnsubscribeAsync();
     }
 
+    // Both connection types count: over RESP3 the subscriptions share the interactive connection.
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        if (e.ConnectionType != ConnectionType.Subscription) return;
         lock (_lock) _lostAt ??= time.GetUtcNow().UtcDateTime;
-        logger.LogWarning("Redis subscription lost ({FailureType}); job events from other nodes wait for it to come back", e.FailureType);
+        logger.LogWarning("Redis connection lost ({ConnectionType}, {FailureType}); job events from other nodes wait for it to come back", e.ConnectionType, e.FailureType);
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        if (e.ConnectionType != ConnectionType.Subscription) return;
         // StackExchange.Redis subscribes again by itself; what was published meanwhile is gone and comes from the store.
         if (Interlocked.Increment(ref _resyncsPending) == 1) _ = Task.Run(ResyncAsync);
     }

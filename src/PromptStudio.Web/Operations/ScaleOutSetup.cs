@@ -38,7 +38,9 @@ public static class ScaleOutSetup
         services.AddSingleton<IJobControl>(sp => sp.GetRequiredService<RedisJobControl>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisJobControl>());
         services.AddSingleton<ISharedProviderLimits, RedisProviderLimits>();
-        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.Ready]);
+        // Degraded, not unhealthy: every node shares this Redis, so failing readiness on it would take all of them out
+        // of rotation at once, while each node serves on without it (events catch up from the database afterwards).
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", failureStatus: HealthStatus.Degraded, tags: [HealthEndpoints.Ready]);
         return services;
     }
 
@@ -59,6 +61,8 @@ public static class ScaleOutSetup
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
+            // Known to be down: answer the probe now rather than after a command timeout.
+            if (!redis.IsConnected) return new HealthCheckResult(context.Registration.FailureStatus, "Redis is not connected.");
             try
             {
                 await redis.GetDatabase().PingAsync();

@@ -79,6 +79,36 @@ public sealed class Cluster : IAsyncDisposable
         return this[job.LeaseOwner!];
     }
 
+    /// <summary>Starts a node again under the name of one that exited (killed by a test), in its place.</summary>
+    public async Task<Node> RestartAsync(Node exited)
+    {
+        if (!exited.HasExited) throw new InvalidOperationException($"{exited.Name} is still running");
+        var node = await Node.StartAsync(exited.Name, _settings);
+        _nodes[_nodes.IndexOf(exited)] = node;
+        await exited.DisposeAsync();
+        return node;
+    }
+
+    /// <summary>
+    /// Pauses a running job through the node that does not own it, <paramref name="rounds"/> times, resuming it in
+    /// between: how long each pause took to be answered as done.
+    /// </summary>
+    public async Task<List<double>> PauseAcrossNodesAsync(Guid jobId, int rounds)
+    {
+        var pauses = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            await WaitForJobAsync(jobId, j => j.Status == "running" && j.LeaseOwner is not null, TimeSpan.FromSeconds(30));
+            var owner = await OwnerAsync(jobId);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var paused = await ControlAsync(Other(owner), jobId, "pause");
+            pauses.Add(clock.Elapsed.TotalMilliseconds);
+            if (paused.Status != "paused") throw new InvalidOperationException($"pause answered {paused.Status}\n{Logs()}");
+            await ControlAsync(Other(owner), jobId, "resume");
+        }
+        return pauses;
+    }
+
     public Node this[string name] => _nodes.Single(n => n.Name == name);
 
     public Node Other(Node node) => _nodes.First(n => n != node && !n.HasExited);
