@@ -43,6 +43,8 @@ public sealed class JobRunner(
         var handBack = false;
         try
         {
+            // A pause or cancel of a resumed job signalled between the claim and now found nothing to trip here; the row has it.
+            if (job.Status == JobStatus.Running && await RequestedActionAsync(jobId, cts.Token) is not null) await cts.CancelAsync();
             await RunClaimedAsync(writer, cts.Token);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -235,6 +237,12 @@ public sealed class JobRunner(
         });
     }
 
+    private async Task<string?> RequestedActionAsync(Guid jobId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Jobs.Where(j => j.Id == jobId).Select(j => j.RequestedAction).FirstAsync(ct);
+    }
+
     /// <summary>
     /// The job's token was tripped: carry out the user's pause or cancel, or at shutdown hand the job back. True when
     /// the job was tripped without a request and still held: it should run on.
@@ -242,8 +250,7 @@ public sealed class JobRunner(
     private async Task<bool> StopAsync(CheckpointWriter writer, bool shuttingDown)
     {
         var job = writer.Job;
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        var requested = await db.Jobs.Where(j => j.Id == job.Id).Select(j => j.RequestedAction).FirstAsync();
+        var requested = await RequestedActionAsync(job.Id, CancellationToken.None);
         var now = time.GetUtcNow().UtcDateTime;
         writer.ReleaseLease();
         var handBack = false;
