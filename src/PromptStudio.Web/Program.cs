@@ -20,7 +20,7 @@ builder.Services.Configure<JobsOptions>(builder.Configuration.GetSection("Jobs")
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<JobQueue>();
 builder.Services.AddSingleton<RunningJobs>();
-builder.Services.AddJobEvents(builder.Configuration);
+builder.Services.AddScaleOut(builder.Configuration);
 builder.Services.AddSingleton<JobService>();
 builder.Services.AddSingleton<JobEstimator>();
 builder.Services.AddSingleton<JobRunner>();

@@ -6,14 +6,19 @@ namespace PromptStudio.Core.Llm;
 /// <summary>
 /// The limits of one provider, shared by every job on the instance: at most <c>maxConcurrency</c> calls in
 /// flight (waiters served oldest first) and at most <c>requestsPerMinute</c> HTTP attempts in any window.
+/// With a <see cref="ISharedProviderLimit"/> (several nodes), each slot and token is also taken from the
+/// cluster's share, after this instance's, so the limits hold across every node.
 /// </summary>
 public sealed class ProviderLimiter : IDisposable
 {
     private readonly ConcurrencyLimiter _concurrency;
+    private readonly ISharedProviderLimit? _shared;
     private int _waitingForRate;
+    private int _waitingForShared;
 
-    public ProviderLimiter(int maxConcurrency, int requestsPerMinute, TimeSpan window, TimeProvider? time = null)
+    public ProviderLimiter(int maxConcurrency, int requestsPerMinute, TimeSpan window, TimeProvider? time = null, ISharedProviderLimit? shared = null)
     {
+        _shared = shared;
         _concurrency = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = Math.Max(1, maxConcurrency),
@@ -27,9 +32,10 @@ public sealed class ProviderLimiter : IDisposable
     public SlidingWindowLog? Rate { get; }
 
     /// <summary>Calls waiting for a concurrency slot or a request token right now.</summary>
-    public long Waiting => (_concurrency.GetStatistics()?.CurrentQueuedCount ?? 0) + Volatile.Read(ref _waitingForRate);
+    public long Waiting => (_concurrency.GetStatistics()?.CurrentQueuedCount ?? 0) + Volatile.Read(ref _waitingForRate) + Volatile.Read(ref _waitingForShared);
 
-    public async ValueTask<RateLimitLease> AcquireSlotAsync(CancellationToken cancellationToken)
+    /// <summary>One of the provider's concurrency slots; dispose it when the call has ended.</summary>
+    public async ValueTask<IDisposable> AcquireSlotAsync(CancellationToken cancellationToken)
     {
         var lease = await _concurrency.AcquireAsync(1, cancellationToken);
         if (!lease.IsAcquired)
@@ -37,7 +43,26 @@ public sealed class ProviderLimiter : IDisposable
             lease.Dispose();
             throw new InvalidOperationException("The provider's concurrency limiter refused a call.");
         }
-        return lease;
+        return _shared is null ? lease : await AlsoSharedAsync(lease, _shared.AcquireSlotAsync, cancellationToken);
+    }
+
+    /// <summary>Adds the cluster's permit to this instance's, or gives this one back when it cannot be had.</summary>
+    private async ValueTask<IDisposable> AlsoSharedAsync(IDisposable local, Func<CancellationToken, ValueTask<IDisposable>> acquire, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waitingForShared);
+        try
+        {
+            return new WithShared(local, await acquire(cancellationToken));
+        }
+        catch
+        {
+            local.Dispose();
+            throw;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waitingForShared);
+        }
     }
 
     /// <summary>A request token for one HTTP attempt; dispose it when the attempt has ended.</summary>
@@ -45,17 +70,29 @@ public sealed class ProviderLimiter : IDisposable
     {
         if (Rate is null) return null;
         Interlocked.Increment(ref _waitingForRate);
+        IDisposable token;
         try
         {
-            return await Rate.AcquireAsync(cancellationToken);
+            token = await Rate.AcquireAsync(cancellationToken);
         }
         finally
         {
             Interlocked.Decrement(ref _waitingForRate);
         }
+        return _shared is null ? token : await AlsoSharedAsync(token, _shared.AcquireRequestTokenAsync, cancellationToken);
     }
 
     public void Dispose() => _concurrency.Dispose();
+
+    /// <summary>This instance's permit together with the cluster's: both end at once.</summary>
+    private sealed class WithShared(IDisposable local, IDisposable shared) : IDisposable
+    {
+        public void Dispose()
+        {
+            shared.Dispose();
+            local.Dispose();
+        }
+    }
 }
 
 /// <summary>

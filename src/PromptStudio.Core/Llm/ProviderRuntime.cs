@@ -17,10 +17,11 @@ public sealed class ProviderRuntime : IDisposable
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<string, IChatClient> _clients = new(StringComparer.Ordinal);
 
-    public ProviderRuntime(ProviderSettings settings, LlmPipelineOptions options)
+    /// <param name="shared">The cluster's share of the provider's limits, when this instance is one of several.</param>
+    public ProviderRuntime(ProviderSettings settings, LlmPipelineOptions options, ISharedProviderLimit? shared = null)
     {
         Settings = settings;
-        Limiter = new ProviderLimiter(settings.MaxConcurrency, settings.RequestsPerMinute, options.RateWindow);
+        Limiter = new ProviderLimiter(settings.MaxConcurrency, settings.RequestsPerMinute, options.RateWindow, shared: shared);
         _http = ProviderHttp.Create(settings.Name, Limiter, options);
     }
 

@@ -15,7 +15,7 @@ public sealed class AuthOptions
     /// <summary>Iteration-runs a new workspace may use.</summary>
     public int DefaultIterationLimit { get; set; } = 1000;
 
-    /// <summary>API requests per minute for each user or API key.</summary>
+    /// <summary>API requests per minute for each user or API key (on their total across nodes when Redis is configured).</summary>
     public int RequestsPerMinute { get; set; } = 600;
 }
 
@@ -161,18 +161,11 @@ public static class AuthSetup
                 var partition = context.User.FindFirst(ApiKeyClaims.KeyId)?.Value is { } key
                     ? $"key:{key}"
                     : $"user:{context.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value}";
-                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = perMinute,
-                    TokensPerPeriod = perMinute,
-                    ReplenishmentPeriod = TimeSpan.FromMinutes(1),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
+                return RequestRateLimits.For(context, partition, perMinute);
             });
             o.OnRejected = async (ctx, ct) =>
             {
-                var retryAfter = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(60);
+                var retryAfter = RequestRateLimits.RetryAfter(ctx.Lease) ?? TimeSpan.FromSeconds(60);
                 ctx.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await ctx.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {

@@ -44,7 +44,7 @@ public static class DatabaseSetup
         {
             var connectionString = configuration.GetConnectionString("Default")
                 ?? throw new InvalidOperationException("Database:Provider is postgres: set ConnectionStrings:Default to an Npgsql connection string.");
-            services.AddDbContextFactory<StudioDbContext>(o => o.UseNpgsql(connectionString));
+            services.AddDbContextFactory<StudioDbContext>(o => o.UseNpgsql(WithStalledTransactionLimit(connectionString, configuration)));
             // Only for migrations and the Data Protection key ring; everything else uses StudioDbContext.
             services.AddScoped<PostgresStudioDbContext>();
         }
@@ -54,6 +54,23 @@ public static class DatabaseSetup
             services.AddDbContextFactory<StudioDbContext>(o => o.UseSqlite(connectionString));
         }
         return services;
+    }
+
+    /// <summary>
+    /// A node that stalls inside a transaction (a long GC pause, SIGSTOP, a partition) keeps its row locks while
+    /// its connection stays open, and the other nodes' claims (<c>SKIP LOCKED</c>) would pass its jobs over until
+    /// it woke, lease or no lease. The server ends a transaction left idle for a lease's length instead: the
+    /// app never holds one open across a wait, so only a stalled node ever hits this, and by then it has lost
+    /// its lease anyway. A timeout already in the connection string wins.
+    /// </summary>
+    internal static string WithStalledTransactionLimit(string connectionString, IConfiguration configuration)
+    {
+        const string setting = "idle_in_transaction_session_timeout";
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.Options?.Contains(setting, StringComparison.Ordinal) == true) return connectionString;
+        var lease = configuration.GetSection("Jobs").GetValue("LeaseDuration", new Jobs.JobsOptions().LeaseDuration);
+        builder.Options = $"{builder.Options} -c {setting}={Math.Max(1000, (long)lease.TotalMilliseconds)}".Trim();
+        return builder.ToString();
     }
 
     /// <summary>

@@ -30,6 +30,12 @@ public sealed class JobEventBus(ILogger<JobEventBus> logger) : IJobEventPublishe
     public IDisposable SubscribeWorkspace(Guid workspaceId, Action<JobDto> handler) =>
         _workspaces.GetOrAdd(workspaceId, _ => new()).Add(handler);
 
+    /// <summary>Jobs someone on this node follows right now (a hub stream, a job page, a control request).</summary>
+    public IReadOnlyList<Guid> FollowedJobs => _jobs.Where(kv => kv.Value.Count > 0).Select(kv => kv.Key).ToList();
+
+    /// <summary>Workspaces whose job list someone on this node follows right now.</summary>
+    public IReadOnlyList<Guid> FollowedWorkspaces => _workspaces.Where(kv => kv.Value.Count > 0).Select(kv => kv.Key).ToList();
+
     public void Publish(IReadOnlyList<JobEventDto> events)
     {
         foreach (var e in events)
@@ -46,6 +52,8 @@ public sealed class JobEventBus(ILogger<JobEventBus> logger) : IJobEventPublishe
     private sealed class Subscribers<T>
     {
         private ImmutableHandlers _handlers = new([]);
+
+        public int Count => Volatile.Read(ref _handlers).Items.Length;
 
         public IDisposable Add(Action<T> handler)
         {

@@ -30,7 +30,8 @@ public sealed class RunningJobs
 
     public bool TryAdd(Guid jobId, CancellationTokenSource cts) => _running.TryAdd(jobId, cts);
 
-    public void Remove(Guid jobId) => _running.TryRemove(jobId, out _);
+    /// <summary>Removes the run that added <paramref name="cts"/>, never a later run of the same job.</summary>
+    public void Remove(Guid jobId, CancellationTokenSource cts) => _running.TryRemove(KeyValuePair.Create(jobId, cts));
 
     /// <summary>Trips the job's token so the worker stops at once and carries out the requested action.</summary>
     public bool Interrupt(Guid jobId)

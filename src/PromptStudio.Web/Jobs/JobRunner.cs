@@ -22,6 +22,7 @@ namespace PromptStudio.Web.Jobs;
 public sealed class JobRunner(
     IDbContextFactory<StudioDbContext> dbFactory,
     JobService jobs,
+    JobQueue queue,
     RunningJobs running,
     IOptions<JobsOptions> options,
     TimeProvider time,
@@ -39,13 +40,16 @@ public sealed class JobRunner(
         var heartbeat = HeartbeatAsync(job.Id, job.LeaseVersion, cts, heartbeatStop.Token);
         // One writer for the whole run, so events it buffered are written (in order, without gaps) however the run ends.
         var writer = Writer(job);
+        var handBack = false;
         try
         {
+            // A pause or cancel of a resumed job signalled between the claim and now found nothing to trip here; the row has it.
+            if (job.Status == JobStatus.Running && await RequestedActionAsync(jobId, cts.Token) is not null) await cts.CancelAsync();
             await RunClaimedAsync(writer, cts.Token);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            await StopAsync(writer, stoppingToken.IsCancellationRequested);
+            handBack = await StopAsync(writer, stoppingToken.IsCancellationRequested);
         }
         catch (LeaseLostException e)
         {
@@ -58,45 +62,59 @@ public sealed class JobRunner(
         }
         finally
         {
-            running.Remove(jobId);
+            running.Remove(jobId, cts);
             await heartbeatStop.CancelAsync();
             await heartbeat;
         }
+        // Offered to the workers again only once this run is gone.
+        if (handBack) queue.Enqueue(jobId);
     }
 
     /// <summary>
     /// Claims a queued job, or a running one that no live worker holds (resumed, released at shutdown, or
-    /// whose owner's lease ran out), in one conditional statement; bumping the lease version fences off any
-    /// earlier owner.
+    /// whose owner's lease ran out). The claim is a compare-and-set on the lease version: it reads the epoch it
+    /// found and moves it to the next one only if nobody else did meanwhile, so two claimers (two loops that
+    /// read the same id, or two nodes) can never both believe they own the same epoch. Bumping the version also
+    /// fences off any earlier owner. Returns null when another worker holds or just took the job.
     /// </summary>
-    private async Task<OptimizationJob?> ClaimAsync(Guid jobId, CancellationToken ct)
+    internal async Task<OptimizationJob?> ClaimAsync(Guid jobId, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var node = options.Value.NodeId;
         var expires = now + options.Value.LeaseDuration;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var seen = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId)
+            .Select(j => new { j.LeaseVersion, j.Status, j.LeaseOwner, j.LeaseExpiresAt }).FirstOrDefaultAsync(ct);
+        // A job waiting for its first checkpoint is still queued but already has an owner: it needs a free lease too.
+        if (seen is null || seen.Status is not (JobStatus.Queued or JobStatus.Running) || (seen.LeaseOwner is not null && seen.LeaseExpiresAt >= now))
+            return null;
+
+        var epoch = seen.LeaseVersion;
         var claimed = db.Database.IsNpgsql()
             // Several nodes race for the same ids: SKIP LOCKED makes the losers claim nothing at once instead of
-            // queueing behind the winner's row lock. A queued job also needs a free lease here: it stays queued until
-            // its owner's first checkpoint, and the poller offers it to every node meanwhile.
+            // queueing behind the winner's row lock.
             ? await db.Database.ExecuteSqlInterpolatedAsync($"""
-                UPDATE "Jobs" SET "LeaseOwner" = {node}, "LeaseExpiresAt" = {expires}, "LeaseVersion" = "LeaseVersion" + 1
+                UPDATE "Jobs" SET "LeaseOwner" = {node}, "LeaseExpiresAt" = {expires}, "LeaseVersion" = {epoch + 1}
                 WHERE "Id" = (
                     SELECT "Id" FROM "Jobs"
-                    WHERE "Id" = {jobId} AND "Status" IN ('queued', 'running') AND ("LeaseOwner" IS NULL OR "LeaseExpiresAt" < {now})
+                    WHERE "Id" = {jobId} AND "LeaseVersion" = {epoch} AND "Status" IN ('queued', 'running')
+                      AND ("LeaseOwner" IS NULL OR "LeaseExpiresAt" < {now})
                     FOR UPDATE SKIP LOCKED)
                 """, ct)
-            // SQLite has one writer at a time, so the conditional UPDATE alone is the claim.
+            // SQLite has one writer at a time: the conditional UPDATE is the compare-and-set.
             : await db.Jobs
-                .Where(j => j.Id == jobId &&
-                    (j.Status == JobStatus.Queued ||
-                     (j.Status == JobStatus.Running && (j.LeaseOwner == null || j.LeaseExpiresAt < now))))
+                .Where(j => j.Id == jobId && j.LeaseVersion == epoch &&
+                    (j.Status == JobStatus.Queued || j.Status == JobStatus.Running) &&
+                    (j.LeaseOwner == null || j.LeaseExpiresAt < now))
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(j => j.LeaseOwner, node)
                     .SetProperty(j => j.LeaseExpiresAt, expires)
-                    .SetProperty(j => j.LeaseVersion, j => j.LeaseVersion + 1), ct);
+                    .SetProperty(j => j.LeaseVersion, epoch + 1), ct);
         if (claimed == 0) return null;
-        return await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
+
+        var job = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
+        // Only a later claim could have moved the epoch since ours (our lease had to run out first): then it is theirs.
+        return job.LeaseVersion == epoch + 1 ? job : null;
     }
 
     private async Task RunClaimedAsync(CheckpointWriter writer, CancellationToken ct)
@@ -212,14 +230,23 @@ public sealed class JobRunner(
         });
     }
 
-    /// <summary>The job's token was tripped: carry out the user's pause or cancel, or at shutdown hand the job back.</summary>
-    private async Task StopAsync(CheckpointWriter writer, bool shuttingDown)
+    private async Task<string?> RequestedActionAsync(Guid jobId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Jobs.Where(j => j.Id == jobId).Select(j => j.RequestedAction).FirstAsync(ct);
+    }
+
+    /// <summary>
+    /// The job's token was tripped: carry out the user's pause or cancel, or at shutdown hand the job back. True when
+    /// the job was tripped without a request and still held: it should run on.
+    /// </summary>
+    private async Task<bool> StopAsync(CheckpointWriter writer, bool shuttingDown)
     {
         var job = writer.Job;
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        var requested = await db.Jobs.Where(j => j.Id == job.Id).Select(j => j.RequestedAction).FirstAsync();
+        var requested = await RequestedActionAsync(job.Id, CancellationToken.None);
         var now = time.GetUtcNow().UtcDateTime;
         writer.ReleaseLease();
+        var handBack = false;
         if (requested == JobAction.Cancel.ToWire())
         {
             job.Cancel(now);
@@ -230,20 +257,23 @@ public sealed class JobRunner(
             job.Apply(JobAction.Pause, now);
             writer.Event(JobEventTypes.JobPaused, job.CurrentIteration, "lifecycle", new { requestedBy = "user", completedIterations = job.CompletedIterations, bestScore = job.BestScore });
         }
-        else if (!shuttingDown)
+        else
         {
-            // Interrupted without a request (the lease was lost or the request was withdrawn): leave the job as it is.
-            return;
+            handBack = !shuttingDown;
         }
 
         // Durability point: at shutdown the job stays running with no owner, so the next start resumes it after its last checkpoint.
         try
         {
             await writer.FlushAsync(CancellationToken.None);
+            // Tripped without a request: a control signal that outlived its request (delivered late through Redis), or
+            // a request withdrawn. The lease was still ours (the write went through), so the job runs on.
+            return handBack;
         }
         catch (LeaseLostException e)
         {
             logger.LogWarning("{Message}", e.Message);
+            return false;
         }
     }
 

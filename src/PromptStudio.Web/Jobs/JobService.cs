@@ -25,6 +25,7 @@ public sealed class JobService(
     RunningJobs running,
     JobEventBus bus,
     IJobEventPublisher publisher,
+    IJobControl control,
     IOptions<JobsOptions> options,
     Auth.AuditLog audit,
     TimeProvider time,
@@ -155,7 +156,8 @@ public sealed class JobService(
                     // A worker owns it: ask, and let the owner stop at a safe point and record the change.
                     job.RequestedAction = action.ToWire();
                     await db.SaveChangesAsync(ct);
-                    running.Interrupt(jobId);
+                    // The owner may run on another node: the signal reaches it there too (Redis), else its heartbeat reads the row.
+                    control.Interrupt(jobId);
                     return await WaitUntilStoppedAsync(workspaceId, jobId, ct);
                 }
 

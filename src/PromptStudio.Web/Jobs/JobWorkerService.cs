@@ -62,7 +62,8 @@ public sealed class JobWorkerService(
     private async Task RecoverAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Jobs.Where(j => j.Status == JobStatus.Running && j.LeaseOwner != null)
+        // Queued ones too: a claim that died before the job's first checkpoint left it queued with an owner.
+        await db.Jobs.Where(j => (j.Status == JobStatus.Running || j.Status == JobStatus.Queued) && j.LeaseOwner != null)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseOwner, (string?)null).SetProperty(j => j.LeaseExpiresAt, (DateTime?)null), ct);
         var pending = await db.Jobs.AsNoTracking()
             .Where(j => j.Status == JobStatus.Running || j.Status == JobStatus.Queued)

@@ -7,8 +7,9 @@ namespace PromptStudio.Web.Operations;
 
 /// <summary>
 /// <c>/health/live</c> says the process answers (a load balancer restarts it otherwise); <c>/health/ready</c>
-/// says it can serve: the database answers and, when configured, Redis does. Both are anonymous so probes need
-/// no credentials; they reveal only the check names and their status.
+/// says it can serve: the database answers (503 otherwise) and, when configured, Redis does (200 "Degraded"
+/// otherwise: the node serves on without it). Both are anonymous so probes need no credentials; they reveal only
+/// the overall status.
 /// </summary>
 public static class HealthEndpoints
 {

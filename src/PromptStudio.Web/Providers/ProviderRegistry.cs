@@ -22,14 +22,18 @@ public sealed class ProviderRegistry(
     IDbContextFactory<StudioDbContext> dbFactory,
     ILlmResponseCache cache,
     IOptions<LlmPipelineOptions> options,
-    IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
+    IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
+    ISharedProviderLimits? sharedLimits = null)
 {
     private readonly ConcurrentDictionary<int, (DateTime Stamp, Guid Workspace, ProviderRuntime Runtime)> _runtimes = new();
 
     public ProviderRuntime Runtime(Provider provider)
     {
         if (_runtimes.TryGetValue(provider.Id, out var known) && known.Stamp == provider.UpdatedAt) return known.Runtime;
-        var runtime = new ProviderRuntime(Settings(provider), options.Value);
+        var settings = Settings(provider);
+        // With several nodes the limits hold across all of them; the row's creation time keeps a re-created id apart.
+        var shared = sharedLimits?.For($"{provider.WorkspaceId:N}:{provider.Id}:{provider.CreatedAt.Ticks}", settings, options.Value.RateWindow);
+        var runtime = new ProviderRuntime(settings, options.Value, shared);
         // A replaced runtime is not disposed: a running job may still be using it; its idle connections close on their own.
         _runtimes[provider.Id] = (provider.UpdatedAt, provider.WorkspaceId, runtime);
         return runtime;

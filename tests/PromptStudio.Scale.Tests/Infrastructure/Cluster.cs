@@ -18,29 +18,33 @@ public sealed class Cluster : IAsyncDisposable
     private readonly Dictionary<string, string> _settings;
     private string _token = "";
 
-    private Cluster(string database, TimeSpan lease, int workers)
+    private Cluster(string database, TimeSpan lease, int workers, string redis, IReadOnlyDictionary<string, string>? settings)
     {
         Database = database;
         _settings = new()
         {
             ["Database:Provider"] = "postgres",
             ["ConnectionStrings:Default"] = database,
-            ["ConnectionStrings:Redis"] = Servers.Redis,
+            ["ConnectionStrings:Redis"] = redis,
             ["Jobs:LeaseDuration"] = lease.ToString("c"),
             ["Jobs:PollInterval"] = "00:00:00.5",
             ["Jobs:MaxConcurrentJobs"] = workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Auth:RequestsPerMinute"] = "1000000",
             ["Auth:DefaultIterationLimit"] = "1000000",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _settings[key] = value;
     }
 
     public string Database { get; }
     public IReadOnlyList<Node> Nodes => _nodes;
 
-    public static async Task<Cluster> StartAsync(int nodes = 2, TimeSpan? lease = null, int workers = 2)
+    /// <param name="redis">A Redis other than the shared one (a test that stops its own server).</param>
+    /// <param name="settings">Configuration for every node, over the defaults above.</param>
+    public static async Task<Cluster> StartAsync(int nodes = 2, TimeSpan? lease = null, int workers = 2, string? redis = null,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         await Servers.RequireAsync();
-        var cluster = new Cluster(await Servers.CreateDatabaseAsync(), lease ?? TimeSpan.FromSeconds(3), workers);
+        var cluster = new Cluster(await Servers.CreateDatabaseAsync(), lease ?? TimeSpan.FromSeconds(3), workers, redis ?? Servers.Redis, settings);
         try
         {
             await cluster.AddNodeAsync("node-a");
@@ -68,15 +72,62 @@ public sealed class Cluster : IAsyncDisposable
         return node;
     }
 
+    /// <summary>The node whose lease the job is under, once a worker has claimed it.</summary>
+    public async Task<Node> OwnerAsync(Guid jobId)
+    {
+        var job = await WaitForJobAsync(jobId, j => j.LeaseOwner is not null, TimeSpan.FromSeconds(30));
+        return this[job.LeaseOwner!];
+    }
+
+    /// <summary>Starts a node again under the name of one that exited (killed by a test), in its place.</summary>
+    public async Task<Node> RestartAsync(Node exited)
+    {
+        if (!exited.HasExited) throw new InvalidOperationException($"{exited.Name} is still running");
+        var node = await Node.StartAsync(exited.Name, _settings);
+        _nodes[_nodes.IndexOf(exited)] = node;
+        await exited.DisposeAsync();
+        return node;
+    }
+
+    /// <summary>
+    /// Pauses a running job through the node that does not own it, <paramref name="rounds"/> times, resuming it in
+    /// between: how long each pause took to be answered as done.
+    /// </summary>
+    public async Task<List<double>> PauseAcrossNodesAsync(Guid jobId, int rounds)
+    {
+        var pauses = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            await WaitForJobAsync(jobId, j => j.Status == "running" && j.LeaseOwner is not null, TimeSpan.FromSeconds(30));
+            var owner = await OwnerAsync(jobId);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var paused = await ControlAsync(Other(owner), jobId, "pause");
+            pauses.Add(clock.Elapsed.TotalMilliseconds);
+            if (paused.Status != "paused") throw new InvalidOperationException($"pause answered {paused.Status}\n{Logs()}");
+            await ControlAsync(Other(owner), jobId, "resume");
+        }
+        return pauses;
+    }
+
     public Node this[string name] => _nodes.Single(n => n.Name == name);
 
     public Node Other(Node node) => _nodes.First(n => n != node && !n.HasExited);
 
-    public HttpClient Client(Node node)
+    /// <summary>A client of <paramref name="node"/> signed in as the owner, or with <paramref name="bearer"/> (an API key).</summary>
+    public HttpClient Client(Node node, string? bearer = null)
     {
         var http = new HttpClient { BaseAddress = node.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer ?? _token);
         return http;
+    }
+
+    /// <summary>Pauses, resumes or cancels a job through <paramref name="node"/>'s API; the answer once the node has carried it out.</summary>
+    public async Task<JobDto> ControlAsync(Node node, Guid jobId, string action)
+    {
+        using var http = Client(node);
+        var response = await http.PostAsync($"api/optimization/{jobId}/{action}", null);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{action} on {node.Name}: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JobDto>())!;
     }
 
     public async Task<HubConnection> ConnectHubAsync(Node node)
@@ -129,6 +180,11 @@ public sealed class Cluster : IAsyncDisposable
         while (await reader.ReadAsync()) rows.Add(read(reader));
         return rows;
     }
+
+    /// <summary>Sessions of the nodes that sit in an open transaction right now (and keep its row locks).</summary>
+    public async Task<long> IdleTransactionsAsync() =>
+        (await QueryAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()",
+            r => r.GetInt64(0)))[0];
 
     public async Task<JobRow> WaitForJobAsync(Guid id, Func<JobRow, bool> condition, TimeSpan timeout)
     {

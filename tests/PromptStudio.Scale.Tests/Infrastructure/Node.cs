@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace PromptStudio.Scale.Tests.Infrastructure;
@@ -35,7 +34,7 @@ public sealed class Node : IAsyncDisposable
 
     public static async Task<Node> StartAsync(string name, IReadOnlyDictionary<string, string> settings)
     {
-        var port = FreePort();
+        var port = Servers.FreePort();
         var app = AppPath();
         var start = new ProcessStartInfo("dotnet", [app])
         {
@@ -125,12 +124,6 @@ public sealed class Node : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The app's build output beside this test project's (same configuration and framework).</summary>
     private static string AppPath()

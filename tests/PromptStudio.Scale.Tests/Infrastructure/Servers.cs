@@ -42,6 +42,13 @@ public static class Servers
         return null;
     }
 
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>A fresh database for one cluster, so tests never see each other's jobs.</summary>
     public static async Task<string> CreateDatabaseAsync()
     {

@@ -40,7 +40,7 @@ public abstract class StudioComponentTest : BunitContext, IAsyncLifetime
         Services.Configure<JobsOptions>(_ => { });
         Services.AddSingleton<JobQueue>();
         Services.AddSingleton<RunningJobs>();
-        Services.AddJobEvents(configuration);
+        Services.AddScaleOut(configuration);
         Services.AddSingleton<JobService>();
         Services.AddSingleton<JobEstimator>();
         Services.AddSingleton<PromptService>();
