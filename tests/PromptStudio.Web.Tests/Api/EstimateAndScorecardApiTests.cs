@@ -8,6 +8,7 @@ using PromptStudio.Web.Tests.Infrastructure;
 
 namespace PromptStudio.Web.Tests.Api;
 
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class EstimateAndScorecardApiTests : IAsyncLifetime
 {
     private const int DemoItems = 16;

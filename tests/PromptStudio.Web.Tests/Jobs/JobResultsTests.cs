@@ -13,6 +13,7 @@ using PromptStudio.Web.Workspaces;
 
 namespace PromptStudio.Web.Tests.Jobs;
 
+[Trait(Suites.Trait, Suites.Engine)]
 public sealed class JobResultsTests : IAsyncLifetime
 {
     private readonly StudioFactory _factory = new(workers: 1);
@@ -65,7 +66,7 @@ public sealed class JobResultsTests : IAsyncLifetime
         await using (var db = await _factory.Service<IDbContextFactory<StudioDbContext>>().CreateDbContextAsync())
         {
             // Unreadable item results (this database holds no other job): any read of the column would fail to deserialize them.
-            await db.Database.ExecuteSqlRawAsync("UPDATE JobCandidates SET ItemResults = 'not json'", TestContext.Current.CancellationToken);
+            await db.Database.ExecuteSqlRawAsync("""UPDATE "JobCandidates" SET "ItemResults" = 'not json'""", TestContext.Current.CancellationToken);
         }
 
         var results = await Jobs.GetResultsAsync(DefaultWorkspace.Id, jobId, includeItems: false, TestContext.Current.CancellationToken);

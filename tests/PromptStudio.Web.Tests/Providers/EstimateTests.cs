@@ -1,11 +1,13 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using PromptStudio.Client;
+using PromptStudio.Web.Tests.Infrastructure;
 using Xunit;
 
 namespace PromptStudio.Web.Tests.Providers;
 
 /// <summary>The pre-run estimate against a real provider's price table, and against what a real run then spends.</summary>
+[Trait(Suites.Trait, Suites.Api)]
 public sealed class EstimateTests : FakeServerTestBase
 {
     protected override FakeReply DefaultReply(FakeCall call) => ProvidersTestApp.CapitalsScript(call);
