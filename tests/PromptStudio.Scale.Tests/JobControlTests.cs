@@ -33,8 +33,9 @@ public sealed class JobControlTests(ITestOutputHelper output)
         var cancel = cancelClock.Elapsed.TotalMilliseconds;
         Assert.Equal("cancelled", cancelled.Status);
 
+        var inOrder = string.Join(", ", pauses.Select(p => $"{p:0}"));
         pauses.Sort();
-        output.WriteLine($"pause asked on the other node, answered paused: median {pauses[pauses.Count / 2]:0} ms, max {pauses[^1]:0} ms over {pauses.Count} ({string.Join(", ", pauses.Select(p => $"{p:0}"))}); " +
+        output.WriteLine($"pause asked on the other node, answered paused: median {pauses[pauses.Count / 2]:0} ms, max {pauses[^1]:0} ms over {pauses.Count} (in order: {inOrder}); " +
             $"cancel: {cancel:0} ms (lease 30 s, so no lease expiry is involved)");
         Assert.True(pauses[pauses.Count / 2] < Promptly.TotalMilliseconds, $"pause took {pauses[pauses.Count / 2]:0} ms (median)");
         Assert.True(cancel < Promptly.TotalMilliseconds * 2, $"cancel took {cancel:0} ms");

@@ -89,9 +89,9 @@ public sealed class ScaleBenchmarks(ITestOutputHelper output)
         await using var cluster = await Cluster.StartAsync(lease: TimeSpan.FromSeconds(30));
         var job = await cluster.StartJobAsync(cluster["node-a"], maxIterations: 100, latencyMs: 30);
         var pauses = await cluster.PauseAcrossNodesAsync(job.Id, rounds: 10);
+        var inOrder = string.Join(", ", pauses.Select(t => $"{t:0}"));
         pauses.Sort();
-        output.WriteLine($"pause asked on the node that does not run the job, until answered paused, 10 runs: median {Median(pauses):0} ms, max {pauses[^1]:0} ms " +
-            $"({string.Join(", ", pauses.Select(t => $"{t:0}"))})");
+        output.WriteLine($"pause asked on the node that does not run the job, until answered paused, 10 runs: median {Median(pauses):0} ms, max {pauses[^1]:0} ms (in order: {inOrder})");
     }
 
     private static double Median(List<double> sorted) => sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
