@@ -70,8 +70,9 @@ public sealed class SharedLimitsTests(ITestOutputHelper output)
         foreach (var id in jobs) owners.Add((await cluster.OwnerAsync(id)).Name);
         Assert.Equal(2, owners.Count);
 
-        // Long enough for several windows; the jobs keep both nodes' workers asking all along.
-        await Task.Delay(TimeSpan.FromSeconds(8));
+        // Several windows' worth of requests: the jobs keep both nodes' workers asking all along, so the limits are
+        // pressed in every one of those windows.
+        await Wait.UntilAsync(() => server.Arrivals.Count >= 3 * requestsPerWindow, TimeSpan.FromSeconds(60), cluster.Logs);
 
         var most = server.MostArrivalsWithin(window - TimeSpan.FromMilliseconds(50));
         output.WriteLine($"{server.Arrivals.Count} requests from jobs on {string.Join(" and ", owners)}: at most {server.MaxInFlight} in flight " +
